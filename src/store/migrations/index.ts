@@ -1,0 +1,19 @@
+import type { Knex } from 'knex';
+import * as initial from './001_initial.js';
+
+/** Migrations live in code (named without extensions) so compiled and source runs agree. */
+const migrations: ReadonlyArray<[name: string, migration: Knex.Migration]> = [['001_initial', initial]];
+
+export const migrationSource: Knex.MigrationSource<string> = {
+  async getMigrations() {
+    return migrations.map(([name]) => name);
+  },
+  getMigrationName(name) {
+    return name;
+  },
+  async getMigration(name) {
+    const found = migrations.find(([candidate]) => candidate === name);
+    if (!found) throw new Error(`unknown migration ${name}`);
+    return found[1];
+  },
+};

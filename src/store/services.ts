@@ -1,0 +1,133 @@
+import type { Knex } from 'knex';
+import { nowIso } from '../time.js';
+import { applyArchiveFilter, archiveColumns, toJson, type ArchiveFilter } from './rows.js';
+import { serviceFromRow, statePatchColumns, type ServiceRow } from './service-rows.js';
+
+export { DEFAULT_SERVICE_SETTINGS } from './service-rows.js';
+
+export type ArchMatch = 'match' | 'mismatch' | 'unknown';
+export type BackupOverride = 'inherit' | 'skip' | 'force';
+
+export interface ServiceImage {
+  /** Repository part of the Compose `image:` (no tag or digest), e.g. `ghcr.io/acme/web`. */
+  ref: string;
+  /** Configured tag. */
+  tag: string;
+  /** Current digest: the running container's if known, else the registry's for the tag. */
+  digest?: string;
+  resolvedTag?: string;
+  resolvedTags?: string[];
+}
+
+/** A newer image for the same tag. */
+export interface ServiceCandidate {
+  tag: string;
+  resolvedTag?: string;
+  digest: string;
+  archMatch: ArchMatch;
+  arch: string[];
+}
+
+export interface ServiceIgnore {
+  matched: true;
+  ruleId: string;
+  reason: string;
+}
+
+export interface ServiceHomepage {
+  group?: string;
+  name?: string;
+  icon?: string;
+  href?: string;
+  description?: string;
+}
+
+export interface ServiceSettings {
+  autoRollback: boolean;
+  backupTargets: {
+    bindPaths: Record<string, BackupOverride>;
+    volumeNames: Record<string, BackupOverride>;
+  };
+}
+
+export interface Service {
+  id: string;
+  stackId: string;
+  name: string;
+  image: ServiceImage;
+  candidate?: ServiceCandidate;
+  ignore?: ServiceIgnore;
+  homepage?: ServiceHomepage;
+  settings: ServiceSettings;
+  checkedAt?: string;
+  archived: boolean;
+  archivedAt?: string;
+  archivedReason?: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A service as discovery sees it in the Compose files. */
+export interface NewService {
+  name: string;
+  image: { ref: string; tag: string };
+  homepage?: ServiceHomepage;
+  settings?: ServiceSettings;
+}
+
+/** Fields a check, runtime scan or update writes: `undefined` keeps the stored value, `null` clears it. */
+export interface ServiceStatePatch {
+  digest?: string | null;
+  resolvedTag?: string | null;
+  resolvedTags?: string[] | null;
+  candidate?: ServiceCandidate | null;
+  ignore?: ServiceIgnore | null;
+  checkedAt?: string | null;
+}
+
+export function createServicesRepository(knex: Knex) {
+  const services = () => knex<ServiceRow>('services');
+
+  async function get(id: string): Promise<Service | undefined> {
+    const row = await services().where({ id }).first();
+    return row ? serviceFromRow(row) : undefined;
+  }
+
+  async function listByStack(stackId: string): Promise<Service[]> {
+    const rows = await services().where({ stack_id: stackId }).orderBy([{ column: 'name' }, { column: 'id' }]);
+    return rows.map(serviceFromRow);
+  }
+
+  /** Services of every stack (archived ones too unless filtered), for `all`-scope checks and scans. */
+  async function list(archived: ArchiveFilter = 'include'): Promise<Service[]> {
+    const query = services().select('*').orderBy([{ column: 'stack_id' }, { column: 'name' }, { column: 'id' }]);
+    applyArchiveFilter(query, archived);
+    return (await query).map(serviceFromRow);
+  }
+
+  /** Archive or restore; false when the service does not exist. Archiving twice keeps the first archivedAt. */
+  async function setArchived(id: string, archived: boolean, reason = 'user_archive'): Promise<boolean> {
+    return (await services().where({ id }).update(archiveColumns(knex, archived, reason))) > 0;
+  }
+
+  async function getSettings(id: string): Promise<ServiceSettings | undefined> {
+    return (await get(id))?.settings;
+  }
+
+  /** Replaces the stored settings; false when the service does not exist. */
+  async function putSettings(id: string, settings: ServiceSettings): Promise<boolean> {
+    const updated = await services()
+      .where({ id })
+      .update({ auto_rollback: settings.autoRollback, backup_targets: toJson(settings.backupTargets), updated_at: nowIso() });
+    return updated > 0;
+  }
+
+  /** Writes check/scan/update results; false when the service does not exist. */
+  async function updateState(id: string, patch: ServiceStatePatch): Promise<boolean> {
+    return (await services().where({ id }).update({ ...statePatchColumns(patch), updated_at: nowIso() })) > 0;
+  }
+
+  return { get, listByStack, list, setArchived, getSettings, putSettings, updateState };
+}
+
+export type ServicesRepository = ReturnType<typeof createServicesRepository>;

@@ -1,0 +1,926 @@
+import { after, before, beforeEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  DEFAULT_NOTIFICATION_SETTINGS,
+  DEFAULT_SYSTEM_SETTINGS,
+  InvalidJobsCursorError,
+  decodeJobsCursor,
+  encodeJobsCursor,
+  openStore,
+  type DatabaseOptions,
+  type NewJob,
+  type NewService,
+  type Store,
+} from './index.js';
+
+// The same suite runs on SQLite (a temp file) and, when DOCKREV_TEST_DATABASE_URL is set, on
+// PostgreSQL (a fresh schema per run, dropped afterwards).
+const postgresUrl = process.env.DOCKREV_TEST_DATABASE_URL || undefined;
+const postgresRequired = process.env.DOCKREV_TEST_REQUIRE_POSTGRES === '1';
+
+const TABLES_CHILD_FIRST = [
+  'job_logs',
+  'jobs',
+  'discovery_projects',
+  'services',
+  'stacks',
+  'ignore_rules',
+  'documents',
+  'web_push_subscriptions',
+  'new_version_notifications',
+  'github_packages_targets',
+  'github_packages_repos',
+  'github_packages_delivery_events',
+  'github_packages_deliveries',
+  'digest_tags_snapshots',
+  'backups',
+];
+
+interface Engine {
+  options: DatabaseOptions;
+  dispose(store: Store): Promise<void>;
+}
+
+function sqliteEngine(): Engine {
+  const dir = mkdtempSync(join(tmpdir(), 'dockrev-store-'));
+  return {
+    options: { sqlitePath: join(dir, 'nested', 'dockrev.sqlite3') },
+    async dispose(store) {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function postgresEngine(databaseUrl: string): Engine {
+  const pgSchema = `dockrev_test_${process.pid}_${Date.now()}`;
+  return {
+    options: { databaseUrl, sqlitePath: '/nonexistent/unused.sqlite3', pgSchema },
+    async dispose(store) {
+      await store.knex.raw('drop schema if exists ?? cascade', [pgSchema]);
+      await store.close();
+    },
+  };
+}
+
+defineStoreSuite('sqlite', sqliteEngine);
+if (postgresUrl) {
+  defineStoreSuite('postgres', () => postgresEngine(postgresUrl));
+} else if (postgresRequired) {
+  it('postgres store suite', () => {
+    assert.fail('DOCKREV_TEST_REQUIRE_POSTGRES=1 but DOCKREV_TEST_DATABASE_URL is not set');
+  });
+} else {
+  describe('postgres store', { skip: 'set DOCKREV_TEST_DATABASE_URL to run the store suite on PostgreSQL' }, () => {});
+}
+
+describe('opening a database that is not there', () => {
+  it('names DATABASE_URL and hides the password when PostgreSQL is unreachable', async () => {
+    await assert.rejects(
+      openStore({ databaseUrl: 'postgres://dockrev:s3cret@127.0.0.1:1/dockrev', sqlitePath: 'unused' }),
+      (error: Error) => {
+        assert.match(error.message, /DATABASE_URL/);
+        assert.doesNotMatch(error.message, /s3cret/);
+        return true;
+      },
+    );
+  });
+
+  it('names DATABASE_URL when it is not a URL', async () => {
+    await assert.rejects(openStore({ databaseUrl: 'not a url', sqlitePath: 'unused' }), /DATABASE_URL is not a valid URL/);
+  });
+
+  it('names DOCKREV_DB_PATH when the SQLite file is not a database', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dockrev-store-'));
+    try {
+      const path = join(dir, 'garbage.sqlite3');
+      writeFileSync(path, 'this is not a database file, but it is long enough to have a header'.repeat(20));
+      await assert.rejects(openStore({ sqlitePath: path }), /DOCKREV_DB_PATH/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+function service(name: string, tag = 'latest'): NewService {
+  return { name, image: { ref: `ghcr.io/acme/${name}`, tag } };
+}
+
+function defineStoreSuite(engineName: string, makeEngine: () => Engine): void {
+  describe(`store on ${engineName}`, () => {
+    let engine: Engine;
+    let store: Store;
+
+    before(async () => {
+      engine = makeEngine();
+      store = await openStore(engine.options);
+    });
+
+    after(async () => {
+      if (store) await engine.dispose(store);
+    });
+
+    beforeEach(async () => {
+      for (const table of TABLES_CHILD_FIRST) await store.knex(table).delete();
+    });
+
+    it('enforces foreign keys (and runs SQLite in WAL mode)', async () => {
+      await assert.rejects(
+        store.knex('services').insert({
+          id: 'svc_orphan',
+          stack_id: 'stk_missing',
+          name: 'x',
+          image_ref: 'x',
+          image_tag: 'x',
+          backup_targets: '{}',
+          created_at: 'x',
+          updated_at: 'x',
+        }),
+      );
+      if (engineName === 'sqlite') {
+        const [{ journal_mode }] = await store.knex.raw('pragma journal_mode');
+        assert.equal(journal_mode, 'wal');
+      }
+    });
+
+    describe('stacks', () => {
+      it('creates a stack with its services and reads it back with booleans and defaults', async () => {
+        const created = await store.stacks.create({
+          name: 'demo',
+          compose: { type: 'path', composeFiles: ['/srv/demo/compose.yml'], envFile: '/srv/demo/.env' },
+          services: [service('web'), { ...service('db', '16'), homepage: { name: 'DB' } }],
+        });
+        assert.match(created.id, /^stk_[0-9A-Z]{26}$/);
+        const stack = await store.stacks.getWithServices(created.id);
+        assert.ok(stack);
+        assert.equal(stack.archived, false);
+        assert.equal(stack.archivedAt, undefined);
+        assert.deepEqual(stack.compose, { type: 'path', composeFiles: ['/srv/demo/compose.yml'], envFile: '/srv/demo/.env' });
+        assert.deepEqual(stack.backup, { targets: [], retention: { keepLast: 1, deleteAfterStableSeconds: 3600 } });
+        assert.deepEqual(
+          stack.services.map((s) => [s.name, s.image.ref, s.image.tag]),
+          [
+            ['db', 'ghcr.io/acme/db', '16'],
+            ['web', 'ghcr.io/acme/web', 'latest'],
+          ],
+        );
+        const web = stack.services[1];
+        assert.match(web.id, /^svc_/);
+        assert.equal(web.archived, false);
+        assert.deepEqual(web.settings, { autoRollback: true, backupTargets: { bindPaths: {}, volumeNames: {} } });
+        assert.equal(web.candidate, undefined);
+        assert.deepEqual(stack.services[0].homepage, { name: 'DB' });
+        assert.equal(await store.stacks.getWithServices('stk_unknown'), undefined);
+      });
+
+      it('lists by archived filter, newest first, with service, archived and update counts', async () => {
+        const older = await store.stacks.create({
+          name: 'older',
+          compose: { type: 'path', composeFiles: ['/srv/older/compose.yml'] },
+          services: [service('updatable'), service('mismatched'), service('archived'), service('ignored'), service('current')],
+        });
+        await sleep(5);
+        const newer = await store.stacks.create({ name: 'newer', compose: { type: 'path', composeFiles: [] }, services: [] });
+        await sleep(5);
+        const archived = await store.stacks.create({ name: 'archived', compose: { type: 'path', composeFiles: [] }, services: [service('x')] });
+        assert.equal(await store.stacks.setArchived(archived.id, true), true);
+
+        const byName = new Map(older.services.map((s) => [s.name, s.id]));
+        const candidate = { tag: 'latest', digest: 'sha256:new', archMatch: 'match' as const, arch: ['linux/amd64'] };
+        await store.services.updateState(byName.get('updatable')!, { candidate });
+        await store.services.updateState(byName.get('mismatched')!, { candidate: { ...candidate, archMatch: 'mismatch' } });
+        await store.services.updateState(byName.get('archived')!, { candidate });
+        await store.services.setArchived(byName.get('archived')!, true);
+        await store.services.updateState(byName.get('ignored')!, {
+          candidate,
+          ignore: { matched: true, ruleId: 'ign_1', reason: 'matched ignore rule for tag latest' },
+        });
+
+        const active = await store.stacks.list();
+        assert.deepEqual(
+          active.map((s) => s.name),
+          ['newer', 'older'],
+        );
+        const olderItem = active[1];
+        assert.equal(olderItem.serviceCount, 5);
+        assert.equal(olderItem.archivedServiceCount, 1);
+        assert.equal(olderItem.updateCount, 1);
+        assert.equal(olderItem.archived, false);
+        assert.deepEqual([active[0].serviceCount, active[0].archivedServiceCount, active[0].updateCount], [0, 0, 0]);
+
+        assert.deepEqual(
+          (await store.stacks.list('include')).map((s) => s.name),
+          ['archived', 'newer', 'older'],
+        );
+        const only = await store.stacks.list('only');
+        assert.deepEqual(
+          only.map((s) => [s.id, s.archived, s.archivedReason, s.serviceCount]),
+          [[archived.id, true, 'user_archive', 1]],
+        );
+        assert.equal(newer.archived, false);
+      });
+
+      it('archives idempotently, restores, and reports unknown ids', async () => {
+        const stack = await store.stacks.create({ name: 'demo', compose: { type: 'path', composeFiles: [] }, services: [] });
+        assert.equal(await store.stacks.setArchived(stack.id, true), true);
+        const first = await store.stacks.get(stack.id);
+        await sleep(5);
+        assert.equal(await store.stacks.setArchived(stack.id, true), true);
+        const second = await store.stacks.get(stack.id);
+        assert.equal(second?.archived, true);
+        assert.equal(second?.archivedReason, 'user_archive');
+        assert.equal(second?.archivedAt, first?.archivedAt);
+
+        assert.equal(await store.stacks.setArchived(stack.id, false), true);
+        const restored = await store.stacks.get(stack.id);
+        assert.equal(restored?.archived, false);
+        assert.equal(restored?.archivedAt, undefined);
+        assert.equal(restored?.archivedReason, undefined);
+
+        assert.equal(await store.stacks.setArchived('stk_unknown', true), false);
+        assert.equal(await store.stacks.setArchived('stk_unknown', false), false);
+      });
+
+      it('records lastCheckAt', async () => {
+        const stack = await store.stacks.create({ name: 'demo', compose: { type: 'path', composeFiles: [] }, services: [] });
+        assert.equal(stack.lastCheckAt, undefined);
+        assert.equal(await store.stacks.setLastCheckAt(stack.id, '2026-03-05T08:00:00.000Z'), true);
+        assert.equal((await store.stacks.get(stack.id))?.lastCheckAt, '2026-03-05T08:00:00.000Z');
+        assert.equal(await store.stacks.setLastCheckAt('stk_unknown'), false);
+      });
+
+      it('syncs services for discovery: adds, updates, removes, and forgets state of a changed image', async () => {
+        const stack = await store.stacks.create({
+          name: 'demo',
+          compose: { type: 'path', composeFiles: ['/srv/a.yml'] },
+          services: [service('web'), service('worker'), service('old')],
+        });
+        const ids = new Map(stack.services.map((s) => [s.name, s.id]));
+        const candidate = { tag: 'latest', digest: 'sha256:c', archMatch: 'match' as const, arch: [] };
+        await store.services.updateState(ids.get('web')!, { digest: 'sha256:a', candidate });
+        await store.services.updateState(ids.get('worker')!, { digest: 'sha256:b', candidate });
+
+        const result = await store.stacks.syncServices(stack.id, { type: 'path', composeFiles: ['/srv/a.yml', '/srv/b.yml'] }, [
+          service('web'),
+          service('worker', '2'),
+          service('new'),
+        ]);
+        assert.ok(result);
+        assert.deepEqual(result.updated, [ids.get('worker')]);
+        assert.deepEqual(result.removed, [ids.get('old')]);
+        assert.equal(result.added.length, 1);
+
+        const synced = await store.stacks.getWithServices(stack.id);
+        assert.deepEqual(synced?.compose.composeFiles, ['/srv/a.yml', '/srv/b.yml']);
+        assert.deepEqual(
+          synced?.services.map((s) => s.name),
+          ['new', 'web', 'worker'],
+        );
+        const web = synced!.services.find((s) => s.name === 'web')!;
+        const worker = synced!.services.find((s) => s.name === 'worker')!;
+        assert.equal(web.id, ids.get('web'));
+        assert.equal(web.image.digest, 'sha256:a');
+        assert.deepEqual(web.candidate, candidate);
+        assert.equal(worker.id, ids.get('worker'));
+        assert.equal(worker.image.tag, '2');
+        assert.equal(worker.image.digest, undefined);
+        assert.equal(worker.candidate, undefined);
+
+        assert.equal(await store.stacks.syncServices('stk_unknown', { type: 'path', composeFiles: [] }, []), undefined);
+      });
+    });
+
+    describe('services', () => {
+      it('gets, lists by stack, archives and restores', async () => {
+        const stack = await store.stacks.create({ name: 'demo', compose: { type: 'path', composeFiles: [] }, services: [service('b'), service('a')] });
+        const listed = await store.services.listByStack(stack.id);
+        assert.deepEqual(
+          listed.map((s) => s.name),
+          ['a', 'b'],
+        );
+        const [a] = listed;
+        assert.equal((await store.services.get(a.id))?.stackId, stack.id);
+        assert.equal(await store.services.get('svc_unknown'), undefined);
+
+        assert.equal(await store.services.setArchived(a.id, true), true);
+        const archived = await store.services.get(a.id);
+        assert.equal(archived?.archived, true);
+        assert.equal(archived?.archivedReason, 'user_archive');
+        assert.ok(archived?.archivedAt);
+        assert.deepEqual(
+          (await store.services.list('only')).map((s) => s.id),
+          [a.id],
+        );
+        assert.equal(await store.services.setArchived(a.id, false), true);
+        assert.equal((await store.services.get(a.id))?.archived, false);
+        assert.equal(await store.services.setArchived('svc_unknown', true), false);
+        assert.equal(await store.services.setArchived('svc_unknown', false), false);
+      });
+
+      it('replaces settings', async () => {
+        const stack = await store.stacks.create({ name: 'demo', compose: { type: 'path', composeFiles: [] }, services: [service('web')] });
+        const id = stack.services[0].id;
+        const settings = {
+          autoRollback: false,
+          backupTargets: { bindPaths: { '/srv/data': 'inherit' as const }, volumeNames: { demo_db: 'force' as const } },
+        };
+        assert.equal(await store.services.putSettings(id, settings), true);
+        assert.deepEqual(await store.services.getSettings(id), settings);
+        assert.equal(await store.services.putSettings('svc_unknown', settings), false);
+        assert.equal(await store.services.getSettings('svc_unknown'), undefined);
+      });
+
+      it('writes and clears digest, resolved tags, candidate, ignore and checkedAt', async () => {
+        const stack = await store.stacks.create({ name: 'demo', compose: { type: 'path', composeFiles: [] }, services: [service('web')] });
+        const id = stack.services[0].id;
+        const candidate = { tag: 'latest', resolvedTag: '5.4.0', digest: 'sha256:new', archMatch: 'unknown' as const, arch: ['linux/amd64', 'linux/arm64'] };
+        const ignore = { matched: true as const, ruleId: 'ign_1', reason: 'matched ignore rule for tag latest' };
+        await store.services.updateState(id, {
+          digest: 'sha256:old',
+          resolvedTag: '5.3.0',
+          resolvedTags: ['5.3.0', '5.3'],
+          candidate,
+          ignore,
+          checkedAt: '2026-03-05T08:00:00.000Z',
+        });
+        let web = await store.services.get(id);
+        assert.deepEqual(web?.image, { ref: 'ghcr.io/acme/web', tag: 'latest', digest: 'sha256:old', resolvedTag: '5.3.0', resolvedTags: ['5.3.0', '5.3'] });
+        assert.deepEqual(web?.candidate, candidate);
+        assert.deepEqual(web?.ignore, ignore);
+        assert.equal(web?.checkedAt, '2026-03-05T08:00:00.000Z');
+
+        await store.services.updateState(id, { digest: 'sha256:new', candidate: null, ignore: null, resolvedTags: null });
+        web = await store.services.get(id);
+        assert.deepEqual(web?.image, { ref: 'ghcr.io/acme/web', tag: 'latest', digest: 'sha256:new', resolvedTag: '5.3.0' });
+        assert.equal(web?.candidate, undefined);
+        assert.equal(web?.ignore, undefined);
+        assert.equal(web?.checkedAt, '2026-03-05T08:00:00.000Z');
+        assert.equal(await store.services.updateState('svc_unknown', { digest: 'sha256:x' }), false);
+      });
+    });
+
+    describe('discovery projects', () => {
+      it('upserts, filters, archives by name, un-archives when seen active, marks missing once', async () => {
+        const stack = await store.stacks.create({ name: 'demo', compose: { type: 'path', composeFiles: [] }, services: [] });
+        const seen = await store.discoveryProjects.upsert({
+          project: 'demo',
+          status: 'active',
+          stackId: stack.id,
+          configFiles: ['/srv/demo/compose.yml'],
+          lastSeenAt: '2026-03-05T08:00:00.000Z',
+          lastScanAt: '2026-03-05T08:00:00.000Z',
+        });
+        assert.deepEqual(
+          [seen.project, seen.status, seen.stackId, seen.configFiles, seen.archived],
+          ['demo', 'active', stack.id, ['/srv/demo/compose.yml'], false],
+        );
+        await store.discoveryProjects.upsert({ project: 'broken', status: 'invalid', lastError: 'config_files_missing' });
+
+        assert.equal(await store.discoveryProjects.setArchived('demo', true), true);
+        assert.equal(await store.discoveryProjects.setArchived('nope', true), false);
+        assert.equal(await store.discoveryProjects.setArchived('nope', false), false);
+        assert.deepEqual(
+          (await store.discoveryProjects.list()).map((p) => p.project),
+          ['broken'],
+        );
+        assert.deepEqual(
+          (await store.discoveryProjects.list('only')).map((p) => [p.project, p.archived, p.archivedReason]),
+          [['demo', true, 'user_archive']],
+        );
+        assert.equal((await store.discoveryProjects.list('include')).length, 2);
+
+        // Seen active again: un-archived, and fields not given keep their values.
+        const again = await store.discoveryProjects.upsert({ project: 'demo', status: 'active', lastScanAt: '2026-03-05T09:00:00.000Z' });
+        assert.equal(again.archived, false);
+        assert.equal(again.archivedReason, undefined);
+        assert.deepEqual(again.configFiles, ['/srv/demo/compose.yml']);
+        assert.equal(again.lastScanAt, '2026-03-05T09:00:00.000Z');
+        assert.equal(again.stackId, stack.id);
+
+        assert.deepEqual((await store.discoveryProjects.markMissing(['demo', 'broken'])).sort(), ['broken', 'demo']);
+        assert.deepEqual(await store.discoveryProjects.markMissing(['demo']), []);
+        assert.equal((await store.discoveryProjects.get('demo'))?.status, 'missing');
+
+        assert.equal(await store.discoveryProjects.archiveMissing(), 2);
+        const demo = await store.discoveryProjects.get('demo');
+        assert.equal(demo?.archived, true);
+        assert.equal(demo?.archivedReason, 'auto_archive_on_restart');
+        assert.equal(await store.discoveryProjects.archiveMissing(), 0);
+      });
+    });
+
+    describe('jobs', () => {
+      const job = (id: string, extra: Partial<NewJob> = {}): NewJob => ({
+        id,
+        type: 'check',
+        scope: 'all',
+        status: 'running',
+        createdBy: 'ops',
+        reason: 'ui',
+        ...extra,
+      });
+
+      it('creates and reads a job with typed booleans and defaults', async () => {
+        const created = await store.jobs.create(
+          job('chk_1', { scope: 'stack', stackId: 'stk_1', startedAt: '2026-03-05T08:00:00.000Z', summary: { mode: 'apply' } }),
+        );
+        assert.equal(created.allowArchMismatch, false);
+        assert.equal(created.backupMode, 'inherit');
+        assert.deepEqual(created.summary, { mode: 'apply' });
+        assert.equal(created.serviceId, undefined);
+        assert.equal(created.finishedAt, undefined);
+        const update = await store.jobs.create(job('job_2', { type: 'update', allowArchMismatch: true, backupMode: 'skip' }));
+        assert.equal(update.allowArchMismatch, true);
+        assert.equal(update.backupMode, 'skip');
+        assert.equal(await store.jobs.get('job_unknown'), undefined);
+      });
+
+      it('pages newest first across createdAt ties with an opaque cursor and filters', async () => {
+        const times = ['2026-03-05T08:00:00.000Z', '2026-03-05T08:00:01.000Z', '2026-03-05T08:00:02.000Z'];
+        const ids: string[] = [];
+        for (let i = 0; i < 7; i += 1) {
+          const id = `job_${String(i).padStart(2, '0')}`;
+          ids.push(id);
+          await store.jobs.create(
+            job(id, {
+              createdAt: times[i % 3],
+              type: i % 2 === 0 ? 'check' : 'update',
+              status: i < 2 ? 'success' : 'running',
+              stackId: i === 3 ? 'stk_a' : undefined,
+              serviceId: i === 4 ? 'svc_a' : undefined,
+            }),
+          );
+        }
+        const expected = ids
+          .map((id, i) => ({ id, createdAt: times[i % 3] }))
+          .sort((x, y) => (x.createdAt === y.createdAt ? (x.id < y.id ? 1 : -1) : x.createdAt < y.createdAt ? 1 : -1))
+          .map((j) => j.id);
+
+        const seen: string[] = [];
+        let cursor: string | undefined;
+        let pages = 0;
+        do {
+          const page = await store.jobs.list({ limit: 3, cursor });
+          seen.push(...page.jobs.map((j) => j.id));
+          cursor = page.nextCursor;
+          pages += 1;
+          if (cursor) assert.match(cursor, /^[A-Za-z0-9_-]+$/);
+        } while (cursor);
+        assert.equal(pages, 3);
+        assert.deepEqual(seen, expected);
+
+        const exact = await store.jobs.list({ limit: 7 });
+        assert.equal(exact.jobs.length, 7);
+        assert.equal(exact.nextCursor, undefined);
+
+        assert.deepEqual(
+          (await store.jobs.list({ types: ['update'] })).jobs.map((j) => j.type),
+          ['update', 'update', 'update'],
+        );
+        assert.equal((await store.jobs.list({ types: ['check', 'update'] })).jobs.length, 7);
+        assert.deepEqual((await store.jobs.list({ status: 'success' })).jobs.map((j) => j.id).sort(), ['job_00', 'job_01']);
+        assert.deepEqual(
+          (await store.jobs.list({ stackId: 'stk_a' })).jobs.map((j) => j.id),
+          ['job_03'],
+        );
+        assert.deepEqual(
+          (await store.jobs.list({ serviceId: 'svc_a' })).jobs.map((j) => j.id),
+          ['job_04'],
+        );
+        const filteredPage = await store.jobs.list({ types: ['check'], limit: 2 });
+        assert.equal(filteredPage.jobs.length, 2);
+        const rest = await store.jobs.list({ types: ['check'], limit: 2, cursor: filteredPage.nextCursor });
+        assert.deepEqual(
+          [...filteredPage.jobs, ...rest.jobs].map((j) => j.id),
+          expected.filter((id) => Number(id.slice(4)) % 2 === 0),
+        );
+      });
+
+      it('rejects garbage cursors and out-of-range limits', async () => {
+        const cursor = encodeJobsCursor({ createdAt: '2026-03-05T08:00:00.000Z', id: 'job_1' });
+        assert.deepEqual(decodeJobsCursor(cursor), { createdAt: '2026-03-05T08:00:00.000Z', id: 'job_1' });
+        assert.doesNotMatch(cursor, /=/);
+        for (const garbage of ['not a cursor!', '', Buffer.from('not json').toString('base64url'), Buffer.from('{"id":"x"}').toString('base64url'), Buffer.from('null').toString('base64url')]) {
+          assert.throws(() => decodeJobsCursor(garbage), InvalidJobsCursorError, garbage);
+        }
+        await assert.rejects(store.jobs.list({ cursor: 'bad cursor' }), (error: unknown) => {
+          assert.ok(error instanceof InvalidJobsCursorError);
+          assert.equal(error.code, 'invalid_jobs_cursor');
+          return true;
+        });
+        await assert.rejects(store.jobs.list({ limit: 0 }), RangeError);
+        await assert.rejects(store.jobs.list({ limit: 201 }), RangeError);
+        assert.equal((await store.jobs.list({ limit: 200 })).jobs.length, 0);
+      });
+
+      it('keeps progress when a summary without progress is written', async () => {
+        await store.jobs.create(job('chk_p'));
+        const progress = { phase: 'scanning', message: 'checking services (1/2)', current: 1, total: 2, percent: 50, updatedAt: '2026-03-05T08:00:00.000Z' };
+        assert.equal(await store.jobs.update('chk_p', { progress }), true);
+        assert.deepEqual((await store.jobs.get('chk_p'))?.summary, { progress });
+
+        assert.equal(
+          await store.jobs.update('chk_p', { status: 'success', summary: { servicesChecked: 2 }, finishedAt: '2026-03-05T08:01:00.000Z' }),
+          true,
+        );
+        let finished = await store.jobs.get('chk_p');
+        assert.equal(finished?.status, 'success');
+        assert.equal(finished?.finishedAt, '2026-03-05T08:01:00.000Z');
+        assert.deepEqual(finished?.progress, progress);
+        assert.deepEqual(finished?.summary, { servicesChecked: 2, progress });
+
+        const done = { ...progress, phase: 'done', current: 2, percent: 100 };
+        await store.jobs.update('chk_p', { summary: { servicesChecked: 2, progress: done } });
+        finished = await store.jobs.get('chk_p');
+        assert.deepEqual(finished?.progress, done);
+
+        assert.equal(await store.jobs.mergeSummary('chk_p', { source: 'github_webhook' }), true);
+        assert.deepEqual((await store.jobs.get('chk_p'))?.summary, { servicesChecked: 2, source: 'github_webhook', progress: done });
+        assert.equal(await store.jobs.update('job_unknown', { status: 'failed' }), false);
+        assert.equal(await store.jobs.mergeSummary('job_unknown', {}), false);
+      });
+
+      it('appends logs with growing ids and reads them after a cursor', async () => {
+        assert.equal(await store.jobs.lastLogId('chk_a'), 0);
+        await store.jobs.create(job('chk_a'));
+        await store.jobs.create(job('chk_b'));
+        assert.equal(await store.jobs.lastLogId('chk_a'), 0);
+
+        const ids: number[] = [];
+        ids.push(await store.jobs.appendLog('chk_a', 'info', 'check started'));
+        ids.push(await store.jobs.appendLog('chk_b', 'event', '{"type":"job_progress","n":1}'));
+        ids.push(await store.jobs.appendLog('chk_a', 'event', '{"type":"job_progress","n":2}'));
+        ids.push(await store.jobs.appendLog('chk_a', 'warn', 'slow registry'));
+        for (let i = 1; i < ids.length; i += 1) assert.ok(ids[i] > ids[i - 1], `log ids grow: ${ids.join(',')}`);
+
+        const concurrent = await Promise.all(Array.from({ length: 20 }, (_, i) => store.jobs.appendLog('chk_b', 'info', `line ${i}`)));
+        assert.equal(new Set(concurrent).size, 20);
+        assert.ok(Math.min(...concurrent) > ids[3]);
+
+        const all = await store.jobs.listLogs('chk_a');
+        assert.deepEqual(
+          all.map((l) => [l.id, l.level, l.msg]),
+          [
+            [ids[0], 'info', 'check started'],
+            [ids[2], 'event', '{"type":"job_progress","n":2}'],
+            [ids[3], 'warn', 'slow registry'],
+          ],
+        );
+        assert.ok(all.every((l) => l.jobId === 'chk_a' && /^\d{4}-\d\d-\d\dT.*Z$/.test(l.ts)));
+        assert.deepEqual(
+          (await store.jobs.listLogs('chk_a', ids[0])).map((l) => l.id),
+          [ids[2], ids[3]],
+        );
+        assert.deepEqual(
+          (await store.jobs.listLogs('chk_a', 0, 1)).map((l) => l.id),
+          [ids[0]],
+        );
+
+        assert.deepEqual(
+          (await store.jobs.listEventLogsAfter(0)).map((l) => [l.jobId, l.id]),
+          [
+            ['chk_b', ids[1]],
+            ['chk_a', ids[2]],
+          ],
+        );
+        assert.deepEqual(
+          (await store.jobs.listEventLogsAfter(ids[1])).map((l) => l.id),
+          [ids[2]],
+        );
+        assert.equal(await store.jobs.lastLogId('chk_a'), ids[3]);
+        assert.equal(await store.jobs.globalLastLogId(), Math.max(...concurrent));
+      });
+
+      it('finds running jobs by type, scope and target', async () => {
+        await store.jobs.create(job('chk_svc', { scope: 'service', stackId: 'stk_1', serviceId: 'svc_1' }));
+        await store.jobs.create(job('chk_stack', { scope: 'stack', stackId: 'stk_1' }));
+        await store.jobs.create(job('chk_done', { scope: 'stack', stackId: 'stk_2', status: 'success' }));
+        await store.jobs.create(job('dsc_q', { type: 'discovery', status: 'queued' }));
+
+        assert.equal((await store.jobs.findRunning('check', 'service', undefined, 'svc_1'))?.id, 'chk_svc');
+        assert.equal((await store.jobs.findRunning('check', 'stack', 'stk_1'))?.id, 'chk_stack');
+        assert.equal(await store.jobs.findRunning('check', 'stack', 'stk_2'), undefined);
+        assert.equal(await store.jobs.findRunning('check', 'all'), undefined);
+        assert.equal(await store.jobs.findRunning('runtime_scan', 'stack', 'stk_1'), undefined);
+        assert.equal(await store.jobs.findRunning('discovery', 'all'), undefined);
+        assert.equal((await store.jobs.findActive({ type: 'discovery' }))?.id, 'dsc_q');
+      });
+
+      it('fails interrupted running jobs and leaves queued ones', async () => {
+        await store.jobs.create(job('chk_r1', { summary: { scope: 'all' } }));
+        await store.jobs.create(job('job_r2', { type: 'update' }));
+        await store.jobs.create(job('job_q', { type: 'github_packages_webhook', status: 'queued' }));
+        await store.jobs.create(job('chk_ok', { status: 'success' }));
+
+        assert.equal(await store.jobs.failInterruptedJobs('server_restart'), 2);
+        const failed = await store.jobs.get('chk_r1');
+        assert.equal(failed?.status, 'failed');
+        assert.ok(failed?.finishedAt);
+        assert.deepEqual(failed?.summary, { scope: 'all', terminated: { reason: 'server_restart' } });
+        assert.equal((await store.jobs.get('job_r2'))?.status, 'failed');
+        const queued = await store.jobs.get('job_q');
+        assert.equal(queued?.status, 'queued');
+        assert.equal(queued?.finishedAt, undefined);
+        assert.equal((await store.jobs.get('chk_ok'))?.status, 'success');
+        assert.equal(await store.jobs.failInterruptedJobs('server_restart'), 0);
+
+        assert.equal(await store.jobs.terminate('job_q', 'stale_check'), true);
+        assert.equal(await store.jobs.terminate('job_q', 'stale_check'), false);
+      });
+    });
+
+    describe('ignore rules', () => {
+      it('creates, lists newest first, lists enabled rules of a service, deletes', async () => {
+        const first = await store.ignoreRules.create({
+          scope: { type: 'service', serviceId: 'svc_1' },
+          match: { kind: 'prefix', value: '5.3.' },
+          note: 'skip 5.3',
+        });
+        await sleep(5);
+        const disabled = await store.ignoreRules.create({ enabled: false, scope: { type: 'service', serviceId: 'svc_1' }, match: { kind: 'exact', value: 'x' } });
+        await sleep(5);
+        const other = await store.ignoreRules.create({ scope: { type: 'service', serviceId: 'svc_2' }, match: { kind: 'regex', value: '^rc' }, note: null });
+
+        assert.match(first.id, /^ign_[0-9A-Z]{26}$/);
+        assert.equal(first.enabled, true);
+        assert.equal(other.note, undefined);
+        const listed = await store.ignoreRules.list();
+        assert.deepEqual(
+          listed.map((r) => r.id),
+          [other.id, disabled.id, first.id],
+        );
+        assert.deepEqual(listed[2], first);
+        assert.equal(listed[1].enabled, false);
+        assert.deepEqual(
+          (await store.ignoreRules.listEnabledForService('svc_1')).map((r) => r.id),
+          [first.id],
+        );
+
+        assert.equal(await store.ignoreRules.delete(first.id), true);
+        assert.equal(await store.ignoreRules.delete(first.id), false);
+        assert.equal(await store.ignoreRules.get(first.id), undefined);
+        assert.equal((await store.ignoreRules.list()).length, 2);
+      });
+
+      it('deleting a rule clears the ignore mark it left on services', async () => {
+        const stack = await store.stacks.create({ name: 'demo', compose: { type: 'path', composeFiles: [] }, services: [service('web')] });
+        const serviceId = stack.services[0].id;
+        const rule = await store.ignoreRules.create({ scope: { type: 'service', serviceId }, match: { kind: 'exact', value: 'latest' } });
+        await store.services.updateState(serviceId, {
+          candidate: { tag: 'latest', digest: 'sha256:n', archMatch: 'match', arch: [] },
+          ignore: { matched: true, ruleId: rule.id, reason: 'matched ignore rule for tag latest' },
+        });
+        assert.equal((await store.stacks.list())[0].updateCount, 0);
+        await store.ignoreRules.delete(rule.id);
+        assert.equal((await store.services.get(serviceId))?.ignore, undefined);
+        assert.equal((await store.stacks.list())[0].updateCount, 1);
+      });
+    });
+
+    describe('settings documents', () => {
+      it('return defaults, then persist across closing and reopening the store', async () => {
+        assert.deepEqual(await store.settings.getSystem(), DEFAULT_SYSTEM_SETTINGS);
+        assert.deepEqual(await store.settings.getDeployWelcome(), { neverAutoOpen: false, updatedAt: null });
+        assert.deepEqual(await store.notifications.getSettings(), DEFAULT_NOTIFICATION_SETTINGS);
+        assert.deepEqual(await store.githubPackages.getSettings(), { enabled: false, callbackUrl: '', pat: null, webhookSecret: null });
+
+        const system = structuredClone(DEFAULT_SYSTEM_SETTINGS);
+        system.backup.enabled = false;
+        system.schedules.updateCheck = { enabled: true, cron: '0 * * * * *' };
+        system.instance.publicBaseUrl = 'https://dockrev.example.com/';
+        await store.settings.putSystem(system);
+        const welcome = await store.settings.putDeployWelcome(true);
+        assert.match(welcome.updatedAt ?? '', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+        const notifications = {
+          ...DEFAULT_NOTIFICATION_SETTINGS,
+          webhook: { enabled: true, url: 'https://hooks.example/x' },
+          telegram: { enabled: true, botToken: '123:abc', chatId: '-100' },
+          events: { update: true, newVersion: false, ghcrWebhookAnomaly: true },
+        };
+        await store.notifications.putSettings(notifications);
+        const github = { enabled: true, callbackUrl: 'https://dockrev.example.com/api/webhooks/github-packages', pat: 'ghp_example', webhookSecret: 'c2VjcmV0' };
+        await store.githubPackages.putSettings(github);
+
+        await store.close();
+        store = await openStore(engine.options);
+
+        assert.deepEqual(await store.settings.getSystem(), system);
+        assert.deepEqual(await store.settings.getDeployWelcome(), welcome);
+        assert.deepEqual(await store.notifications.getSettings(), notifications);
+        assert.deepEqual(await store.githubPackages.getSettings(), github);
+        assert.equal((await store.settings.getSystem()).backup.enabled, false);
+      });
+    });
+
+    describe('web push subscriptions', () => {
+      it('upserts by endpoint, lists oldest first, deletes', async () => {
+        await store.notifications.upsertSubscription({ endpoint: 'https://push.example/a', keys: { p256dh: 'p1', auth: 'a1' } });
+        await sleep(5);
+        await store.notifications.upsertSubscription({ endpoint: 'https://push.example/b', keys: { p256dh: 'p2', auth: 'a2' } });
+        const before = await store.notifications.listSubscriptions();
+        await sleep(5);
+        await store.notifications.upsertSubscription({ endpoint: 'https://push.example/a', keys: { p256dh: 'p3', auth: 'a3' } });
+
+        const listed = await store.notifications.listSubscriptions();
+        assert.deepEqual(
+          listed.map((s) => [s.endpoint, s.keys.p256dh, s.keys.auth]),
+          [
+            ['https://push.example/a', 'p3', 'a3'],
+            ['https://push.example/b', 'p2', 'a2'],
+          ],
+        );
+        assert.equal(listed[0].createdAt, before[0].createdAt);
+        assert.equal((await store.notifications.listSubscriptions(1)).length, 1);
+
+        assert.equal(await store.notifications.deleteSubscription('https://push.example/a'), true);
+        assert.equal(await store.notifications.deleteSubscription('https://push.example/a'), false);
+        assert.deepEqual(
+          (await store.notifications.listSubscriptions()).map((s) => s.endpoint),
+          ['https://push.example/b'],
+        );
+      });
+
+      it('records new-version notifications once per service and candidate digest', async () => {
+        assert.equal(await store.notifications.getNewVersionNotification('svc_1', 'sha256:n'), undefined);
+        await store.notifications.recordNewVersionNotification({ serviceId: 'svc_1', candidateDigest: 'sha256:n', jobId: 'chk_1', status: 'failed', error: 'webhook http 500' });
+        await store.notifications.recordNewVersionNotification({ serviceId: 'svc_1', candidateDigest: 'sha256:n', jobId: 'chk_2', status: 'sent' });
+        const record = await store.notifications.getNewVersionNotification('svc_1', 'sha256:n');
+        assert.deepEqual([record?.status, record?.jobId, record?.error], ['sent', 'chk_2', undefined]);
+      });
+    });
+
+    describe('github packages', () => {
+      it('keeps targets', async () => {
+        await store.githubPackages.upsertTarget({ input: 'acme', kind: 'owner', owner: 'acme', warnings: [] });
+        await store.githubPackages.upsertTarget({ input: 'acme/web', kind: 'repo', owner: 'acme', warnings: ['w'] });
+        assert.deepEqual(
+          (await store.githubPackages.listTargets()).map((t) => t.input).sort(),
+          ['acme', 'acme/web'],
+        );
+        assert.equal(await store.githubPackages.removeTarget('acme'), true);
+        assert.equal(await store.githubPackages.removeTarget('acme'), false);
+        await store.githubPackages.replaceTargets([{ input: 'other', kind: 'owner', owner: 'other', warnings: [] }]);
+        assert.deepEqual(await store.githubPackages.listTargets(), [{ input: 'other', kind: 'owner', owner: 'other', warnings: [] }]);
+      });
+
+      it('tracks repos case-insensitively and pages, searches and filters them', async () => {
+        const web = await store.githubPackages.upsertRepo('Acme', 'Web', true);
+        assert.deepEqual([web.fullName, web.selected, web.webhookState], ['Acme/Web', true, 'unknown']);
+        await store.githubPackages.updateRepo('acme/web', { webhookState: 'ok', hookId: 123456, lastOp: 'register', webhookJobId: 'job_1' });
+        const again = await store.githubPackages.upsertRepo('acme', 'web', false);
+        assert.deepEqual([again.fullName, again.selected, again.webhookState, again.hookId], ['Acme/Web', false, 'ok', 123456]);
+        assert.equal(typeof again.hookId, 'number');
+
+        for (const name of ['api', 'docs', 'web_ui', 'weblate']) await store.githubPackages.upsertRepo('acme', name, name !== 'docs');
+        await store.githubPackages.upsertRepo('other', 'web', true);
+
+        const firstPage = await store.githubPackages.listRepos({ page: 1, perPage: 2 });
+        assert.deepEqual([firstPage.total, firstPage.filteredTotal, firstPage.selectedTotal], [6, 6, 4]);
+        assert.deepEqual(
+          firstPage.repos.map((r) => r.fullName),
+          ['acme/api', 'acme/docs'],
+        );
+        assert.deepEqual(
+          (await store.githubPackages.listRepos({ page: 3, perPage: 2 })).repos.map((r) => r.fullName),
+          ['acme/weblate', 'other/web'],
+        );
+        const search = await store.githubPackages.listRepos({ q: 'WEB' });
+        assert.deepEqual(
+          search.repos.map((r) => r.fullName),
+          ['Acme/Web', 'acme/web_ui', 'acme/weblate', 'other/web'],
+        );
+        assert.equal(search.filteredTotal, 4);
+        // `_` is a literal, not a LIKE wildcard.
+        assert.deepEqual(
+          (await store.githubPackages.listRepos({ q: 'b_' })).repos.map((r) => r.fullName),
+          ['acme/web_ui'],
+        );
+        assert.deepEqual(
+          (await store.githubPackages.listRepos({ selectedFilter: 'unselected' })).repos.map((r) => r.fullName),
+          ['acme/docs', 'Acme/Web'],
+        );
+        assert.equal((await store.githubPackages.listRepos({ perPage: 1000 })).repos.length, 6);
+
+        assert.equal(await store.githubPackages.setSelectedWhere({ q: 'acme/', selectedFilter: 'unselected' }, true), 2);
+        assert.equal((await store.githubPackages.listSelectedRepos()).length, 6);
+        assert.equal(await store.githubPackages.deleteRepo('ACME/WEB'), true);
+        assert.equal(await store.githubPackages.deleteRepo('acme/web'), false);
+        assert.equal(await store.githubPackages.getRepo('acme/web'), undefined);
+        assert.equal(await store.githubPackages.updateRepo('acme/web', { webhookState: 'error' }), false);
+      });
+
+      it('records deliveries once, counts repeated attempts and streams delivery events', async () => {
+        const tail = await store.githubPackages.lastDeliveryEventId();
+        const first = await store.githubPackages.recordDelivery({
+          deliveryId: 'd1',
+          event: 'package',
+          action: 'published',
+          owner: 'acme',
+          repo: 'web',
+          fullName: 'acme/web',
+          decision: 'processed',
+        });
+        assert.equal(first.duplicate, false);
+        assert.equal(first.delivery.attemptCount, 1);
+        const updated = await store.githubPackages.updateDelivery('d1', { responseStatus: 200, jobId: 'chk_1', jobIds: ['chk_1'] });
+        assert.deepEqual([updated?.responseStatus, updated?.jobIds], [200, ['chk_1']]);
+
+        await sleep(5);
+        const repeat = await store.githubPackages.recordDelivery({ deliveryId: 'd1', decision: 'ignored', reason: 'repo_not_selected' });
+        assert.equal(repeat.duplicate, true);
+        assert.equal(repeat.delivery.attemptCount, 2);
+        assert.equal(repeat.delivery.decision, 'processed');
+        assert.equal(repeat.delivery.firstReceivedAt, first.delivery.receivedAt);
+        assert.ok(repeat.delivery.receivedAt > first.delivery.receivedAt);
+
+        await store.githubPackages.recordDelivery({ deliveryId: 'd2', decision: 'rejected', reason: 'invalid_json', responseStatus: 400 });
+        assert.equal(await store.githubPackages.updateDelivery('unknown', { decision: 'ignored' }), undefined);
+
+        const events = await store.githubPackages.listDeliveryEventsAfter(tail);
+        assert.deepEqual(
+          events.map((e) => [e.deliveryId, e.delivery.attemptCount]),
+          [
+            ['d1', 1],
+            ['d1', 1],
+            ['d1', 2],
+            ['d2', 1],
+          ],
+        );
+        for (let i = 1; i < events.length; i += 1) assert.ok(events[i].id > events[i - 1].id);
+        assert.equal(events[1].delivery.jobId, 'chk_1');
+        assert.deepEqual(
+          (await store.githubPackages.listDeliveryEventsAfter(events[2].id)).map((e) => e.deliveryId),
+          ['d2'],
+        );
+        assert.equal(await store.githubPackages.lastDeliveryEventId(), events[3].id);
+
+        const page = await store.githubPackages.listDeliveries();
+        assert.deepEqual([page.total, page.filteredTotal], [2, 2]);
+        assert.deepEqual(page.decisionCounts, { processed: 1, ignored: 0, rejected: 1 });
+        assert.deepEqual(
+          page.deliveries.map((d) => d.deliveryId),
+          ['d2', 'd1'],
+        );
+        assert.deepEqual(
+          (await store.githubPackages.listDeliveries({ decision: 'rejected' })).deliveries.map((d) => d.deliveryId),
+          ['d2'],
+        );
+        const byJob = await store.githubPackages.listDeliveries({ q: 'CHK_1' });
+        assert.deepEqual([byJob.filteredTotal, byJob.deliveries[0]?.deliveryId], [1, 'd1']);
+        assert.equal((await store.githubPackages.getDelivery('d2'))?.responseStatus, 400);
+      });
+    });
+
+    describe('snapshots and backups', () => {
+      it('upserts and reads digest-tag snapshots and collects old ones', async () => {
+        const key = { imageRepo: 'ghcr.io/acme/web', digest: 'sha256:a', hostPlatform: 'linux/amd64' };
+        const scan = { repoTagsTotal: 50, repoTagsConsidered: 40, manifestsOk: 40, manifestsTimeout: 0, manifestsError: 0 };
+        await store.snapshots.upsert({ ...key, tags: ['1.0.48'], checkedAt: '2026-01-01T00:00:00.000Z', scan });
+        await store.snapshots.upsert({ ...key, tags: ['1.0.49', '1.0.48'], checkedAt: '2026-03-05T08:00:00.000Z', scan });
+        await store.snapshots.upsert({ ...key, hostPlatform: 'linux/arm64', tags: [], checkedAt: '2026-01-01T00:00:00.000Z', scan });
+        assert.deepEqual(await store.snapshots.get(key), { ...key, tags: ['1.0.49', '1.0.48'], checkedAt: '2026-03-05T08:00:00.000Z', scan });
+        assert.equal((await store.snapshots.list()).length, 2);
+        assert.equal(await store.snapshots.deleteCheckedBefore('2026-02-01T00:00:00.000Z'), 1);
+        assert.deepEqual(
+          (await store.snapshots.list()).map((s) => s.hostPlatform),
+          ['linux/amd64'],
+        );
+        assert.equal(await store.snapshots.get({ ...key, digest: 'sha256:none' }), undefined);
+      });
+
+      it('creates, updates and lists backups', async () => {
+        const backup = await store.backups.create({ jobId: 'job_1', stackId: 'stk_1', status: 'running' });
+        assert.match(backup.id, /^bkp_/);
+        const size = 5 * 1024 ** 3;
+        assert.equal(
+          await store.backups.update(backup.id, {
+            status: 'success',
+            artifactPath: '/data/backups/stk_1/x.tar.gz',
+            sizeBytes: size,
+            details: { targets: [] },
+            finishedAt: '2026-03-05T08:00:00.000Z',
+            cleanupAfter: '2026-03-05T09:00:00.000Z',
+          }),
+          true,
+        );
+        const stored = await store.backups.get(backup.id);
+        assert.equal(stored?.sizeBytes, size);
+        assert.deepEqual(stored?.details, { targets: [] });
+        assert.deepEqual(
+          (await store.backups.listByStack('stk_1')).map((b) => b.id),
+          [backup.id],
+        );
+        assert.deepEqual(await store.backups.listDueForCleanup('2026-03-05T08:30:00.000Z'), []);
+        assert.deepEqual(
+          (await store.backups.listDueForCleanup('2026-03-05T09:00:00.000Z')).map((b) => b.id),
+          [backup.id],
+        );
+        assert.equal(await store.backups.update('bkp_unknown', { status: 'failed' }), false);
+      });
+    });
+  });
+}

@@ -1,0 +1,256 @@
+import { isIP } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { projectRoot } from './spec.js';
+
+/** Everything the API process reads from its environment, parsed and validated once. */
+export interface Config {
+  http: { host: string; port: number };
+  databaseUrl?: string;
+  sqlitePath: string;
+  appVersion: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  auth: AuthConfig;
+  webhookSecret?: string;
+  dockerConfigPath?: string;
+  composeBin: string[];
+  selfUpgradeUrl: string;
+  imageRepo: string;
+  hostPlatform: string;
+  insecureRegistries: string[];
+  discovery: { intervalSeconds: number; maxActions: number };
+  runtimeScanIntervalSeconds: number;
+  deployCheckCommandTimeoutSeconds: number;
+  registryRetry: { maxAttempts: number; baseMs: number; maxMs: number };
+  updateRetry: { maxAttempts: number; baseMs: number; maxMs: number };
+}
+
+export interface AuthConfig {
+  forwardHeaderName: string;
+  groupHeaderName: string;
+  allowedUser?: string;
+  allowedGroup?: string;
+  allowAnonymousInDev: boolean;
+  /** When set, identity headers are honoured only from these peers. */
+  trustedProxies?: Cidr[];
+}
+
+export interface Cidr {
+  family: 4 | 6;
+  bytes: Buffer;
+  prefix: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export type Env = Record<string, string | undefined>;
+
+/** Reads one variable at a time and collects every problem, so one start-up shows them all. */
+export class EnvReader {
+  readonly problems: string[] = [];
+  constructor(private readonly env: Env) {}
+
+  string(name: string): string | undefined {
+    const value = this.env[name]?.trim();
+    return value ? value : undefined;
+  }
+
+  bool(name: string, fallback: boolean): boolean {
+    const raw = this.string(name);
+    if (raw === undefined) return fallback;
+    const lowered = raw.toLowerCase();
+    if (['1', 'true', 'yes', 'y', 'on'].includes(lowered)) return true;
+    if (['0', 'false', 'no', 'n', 'off'].includes(lowered)) return false;
+    this.problems.push(`${name}: expected a boolean (true/false/1/0/yes/no/on/off), got '${raw}'`);
+    return fallback;
+  }
+
+  int(name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+    const raw = this.string(name);
+    if (raw === undefined) return fallback;
+    if (!/^-?\d+$/.test(raw)) {
+      this.problems.push(`${name}: expected an integer, got '${raw}'`);
+      return fallback;
+    }
+    const value = Number(raw);
+    if (value < min || value > max) {
+      this.problems.push(`${name}: must be between ${min} and ${max}, got ${value}`);
+      return fallback;
+    }
+    return value;
+  }
+
+  problem(name: string, message: string): void {
+    this.problems.push(`${name}: ${message}`);
+  }
+}
+
+export function parseHostPort(raw: string): { host: string; port: number } | undefined {
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]*)):(\d{1,5})$/.exec(raw);
+  if (!match) return undefined;
+  const host = match[1] ?? match[2] ?? '';
+  const port = Number(match[3]);
+  if (port > 65535) return undefined;
+  return { host: host === '' ? '0.0.0.0' : host, port };
+}
+
+export function parseCidr(raw: string): Cidr | undefined {
+  const [address, prefixText] = raw.split('/');
+  const family = isIP(address ?? '');
+  if (family !== 4 && family !== 6) return undefined;
+  const maxPrefix = family === 4 ? 32 : 128;
+  const prefix = prefixText === undefined ? maxPrefix : Number(prefixText);
+  if (!Number.isInteger(prefix) || prefix < 0 || prefix > maxPrefix || (prefixText !== undefined && !/^\d+$/.test(prefixText))) {
+    return undefined;
+  }
+  return { family, bytes: ipToBytes(address!, family), prefix };
+}
+
+export function ipToBytes(address: string, family: 4 | 6): Buffer {
+  if (family === 4) return Buffer.from(address.split('.').map(Number));
+  // Expand '::' and any embedded IPv4 tail into eight 16-bit groups.
+  let text = address;
+  const v4Tail = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (v4Tail) {
+    const [a, b, c, d] = v4Tail[1]!.split('.').map(Number);
+    text = text.slice(0, -v4Tail[1]!.length) + `${((a! << 8) | b!).toString(16)}:${((c! << 8) | d!).toString(16)}`;
+  }
+  const [head, tail] = text.split('::');
+  const headGroups = head ? head.split(':') : [];
+  const tailGroups = tail !== undefined && tail !== '' ? tail.split(':') : [];
+  const missing = 8 - headGroups.length - tailGroups.length;
+  const groups = [...headGroups, ...Array<string>(tail === undefined ? 0 : missing).fill('0'), ...tailGroups];
+  const bytes = Buffer.alloc(16);
+  groups.forEach((group, index) => bytes.writeUInt16BE(parseInt(group, 16) || 0, index * 2));
+  return bytes;
+}
+
+function defaultHostPlatform(): string {
+  const arch: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x' };
+  return `linux/${arch[process.arch] ?? process.arch}`;
+}
+
+export interface PackageInfo {
+  version: string;
+  repository?: string;
+  author?: string;
+  homepage?: string;
+}
+
+export function packageInfo(): PackageInfo {
+  const pkg = JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as {
+    version?: string;
+    repository?: string | { url?: string };
+    author?: string;
+    homepage?: string;
+  };
+  const repository = typeof pkg.repository === 'string' ? pkg.repository : pkg.repository?.url;
+  return { version: pkg.version ?? '0.0.0', repository, author: pkg.author, homepage: pkg.homepage };
+}
+
+/** The DOCKREV_AUTH_* variables, shared by the API and the supervisor. */
+export function readAuthConfig(read: EnvReader): AuthConfig {
+  let trustedProxies: Cidr[] | undefined;
+  const proxiesRaw = read.string('DOCKREV_AUTH_TRUSTED_PROXIES');
+  if (proxiesRaw) {
+    trustedProxies = [];
+    for (const entry of proxiesRaw.split(',').map((part) => part.trim()).filter(Boolean)) {
+      const cidr = parseCidr(entry);
+      if (cidr) trustedProxies.push(cidr);
+      else read.problem('DOCKREV_AUTH_TRUSTED_PROXIES', `'${entry}' is not an IP address or CIDR range`);
+    }
+  }
+  return {
+    forwardHeaderName: read.string('DOCKREV_AUTH_FORWARD_HEADER_NAME') ?? 'X-Forwarded-User',
+    groupHeaderName: read.string('DOCKREV_AUTH_GROUP_HEADER_NAME') ?? 'Remote-Groups',
+    allowedUser: read.string('DOCKREV_AUTH_ALLOWED_USER'),
+    allowedGroup: read.string('DOCKREV_AUTH_ALLOWED_GROUP'),
+    allowAnonymousInDev: read.bool('DOCKREV_AUTH_ALLOW_ANONYMOUS_IN_DEV', true),
+    trustedProxies,
+  };
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const read = new EnvReader(env);
+
+  const addrRaw = read.string('DOCKREV_HTTP_ADDR') ?? '0.0.0.0:50883';
+  const http = parseHostPort(addrRaw);
+  if (!http) read.problem('DOCKREV_HTTP_ADDR', `expected host:port (e.g. 0.0.0.0:50883), got '${addrRaw}'`);
+
+  const databaseUrl = read.string('DATABASE_URL');
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    read.problem('DATABASE_URL', 'expected a postgres:// or postgresql:// URL');
+  }
+
+  const logLevel = (read.string('DOCKREV_LOG_LEVEL') ?? 'info') as Config['logLevel'];
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    read.problem('DOCKREV_LOG_LEVEL', `expected one of fatal/error/warn/info/debug/trace/silent, got '${logLevel}'`);
+  }
+
+  const hostPlatform = read.string('DOCKREV_HOST_PLATFORM') ?? defaultHostPlatform();
+  if (!/^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/.test(hostPlatform)) {
+    read.problem('DOCKREV_HOST_PLATFORM', `expected os/arch[/variant] (e.g. linux/amd64), got '${hostPlatform}'`);
+  }
+
+  const composeBinRaw = read.string('DOCKREV_COMPOSE_BIN') ?? 'docker-compose';
+  const composeBin = composeBinRaw.split(/\s+/);
+
+  const registryRetry = {
+    maxAttempts: read.int('DOCKREV_REGISTRY_RETRY_MAX_ATTEMPTS', 3, 1, 20),
+    baseMs: read.int('DOCKREV_REGISTRY_RETRY_BASE_MS', 250, 0, 600_000),
+    maxMs: read.int('DOCKREV_REGISTRY_RETRY_MAX_MS', 2000, 0, 600_000),
+  };
+  if (registryRetry.maxMs < registryRetry.baseMs) {
+    read.problem('DOCKREV_REGISTRY_RETRY_MAX_MS', `must be at least DOCKREV_REGISTRY_RETRY_BASE_MS (${registryRetry.baseMs})`);
+  }
+  const updateRetry = {
+    maxAttempts: read.int('DOCKREV_UPDATE_IDEMPOTENT_RETRY_MAX_ATTEMPTS', 3, 1, 20),
+    baseMs: read.int('DOCKREV_UPDATE_IDEMPOTENT_RETRY_BASE_MS', 300, 0, 600_000),
+    maxMs: read.int('DOCKREV_UPDATE_IDEMPOTENT_RETRY_MAX_MS', 3000, 0, 600_000),
+  };
+  if (updateRetry.maxMs < updateRetry.baseMs) {
+    read.problem('DOCKREV_UPDATE_IDEMPOTENT_RETRY_MAX_MS', `must be at least DOCKREV_UPDATE_IDEMPOTENT_RETRY_BASE_MS (${updateRetry.baseMs})`);
+  }
+
+  const config: Config = {
+    http: http ?? { host: '0.0.0.0', port: 50883 },
+    databaseUrl,
+    sqlitePath: read.string('DOCKREV_DB_PATH') ?? './data/dockrev.sqlite3',
+    appVersion: read.string('APP_EFFECTIVE_VERSION') ?? packageInfo().version,
+    logLevel,
+    auth: readAuthConfig(read),
+    webhookSecret: read.string('DOCKREV_WEBHOOK_SECRET'),
+    dockerConfigPath: read.string('DOCKREV_DOCKER_CONFIG'),
+    composeBin,
+    selfUpgradeUrl: read.string('DOCKREV_SELF_UPGRADE_URL') ?? '/supervisor/',
+    imageRepo: read.string('DOCKREV_IMAGE_REPO') ?? 'ghcr.io/ivanli-cn/dockrev',
+    hostPlatform,
+    insecureRegistries: (read.string('DOCKREV_INSECURE_REGISTRIES') ?? '')
+      .split(',')
+      .map((entry) => entry.trim().toLowerCase())
+      .filter(Boolean),
+    discovery: {
+      intervalSeconds: read.int('DOCKREV_DISCOVERY_INTERVAL_SECONDS', 60, 10),
+      maxActions: read.int('DOCKREV_DISCOVERY_MAX_ACTIONS', 200, 1),
+    },
+    runtimeScanIntervalSeconds: read.int('DOCKREV_RUNTIME_SCAN_INTERVAL_SECONDS', 600, 30),
+    deployCheckCommandTimeoutSeconds: read.int('DOCKREV_DEPLOY_CHECK_LOCAL_COMMAND_TIMEOUT_SECONDS', 12, 1),
+    registryRetry,
+    updateRetry,
+  };
+
+  if (read.problems.length > 0) throw new ConfigError(read.problems);
+  return config;
+}
+
+/** Legacy variables that are accepted but no longer do anything; start-up warns about them. */
+export const IGNORED_LEGACY_VARIABLES = [
+  'DOCKREV_GHCR_WEBHOOK_AUDIT_INTERVAL_SECONDS',
+  'DOCKREV_CHECK_CONCURRENCY',
+  'DOCKREV_REGISTRY_PER_HOST_CONCURRENCY',
+];

@@ -1,0 +1,15 @@
+import type { HandlerMap } from '../http/handler-types.js';
+import { notImplemented } from './not-implemented.js';
+
+type DeployHandlers = Pick<HandlerMap, 'getDeployCheckReport' | 'getDeployWelcome' | 'putDeployWelcome'>;
+
+export const deployHandlers: DeployHandlers = {
+  getDeployWelcome: async ({ deps }) => ({ status: 200, body: await deps.store.settings.getDeployWelcome() }),
+
+  putDeployWelcome: async ({ body, deps }) => {
+    const welcome = await deps.store.settings.putDeployWelcome(body.neverAutoOpen);
+    return { status: 200, body: { ok: true, neverAutoOpen: welcome.neverAutoOpen, updatedAt: welcome.updatedAt! } };
+  },
+
+  getDeployCheckReport: notImplemented('getDeployCheckReport'),
+};

@@ -1,0 +1,29 @@
+import { envelope, notFound } from '../http/errors.js';
+import type { HandlerMap } from '../http/handler-types.js';
+import { stackDetailView, stackListItemView } from './views.js';
+
+type StackHandlers = Pick<HandlerMap, 'listStacks' | 'createStack' | 'getStack' | 'archiveStack' | 'restoreStack'>;
+
+export const stacksHandlers: StackHandlers = {
+  listStacks: async ({ query, deps }) => {
+    const stacks = await deps.store.stacks.list(query.archived ?? 'exclude');
+    return { status: 200, body: { stacks: stacks.map(stackListItemView) } };
+  },
+
+  createStack: async () => ({
+    status: 405,
+    body: envelope('method_not_allowed', 'manual stack registration is disabled; use auto-discovery instead'),
+  }),
+
+  getStack: async ({ params, deps }) => {
+    const stack = await deps.store.stacks.getWithServices(params.stackId);
+    if (!stack) return notFound('stack not found');
+    return { status: 200, body: { stack: stackDetailView(stack, stack.services) } };
+  },
+
+  archiveStack: async ({ params, deps }) =>
+    (await deps.store.stacks.setArchived(params.stackId, true)) ? { status: 200, body: { ok: true } } : notFound('stack not found'),
+
+  restoreStack: async ({ params, deps }) =>
+    (await deps.store.stacks.setArchived(params.stackId, false)) ? { status: 200, body: { ok: true } } : notFound('stack not found'),
+};

@@ -1,0 +1,92 @@
+import type { components } from '../generated/dockrev.js';
+import type { DiscoveryProject, IgnoreRule, Job, JobLog, Service, Stack, StackListItem } from '../store/index.js';
+
+// Store records → API shapes. Optional fields are omitted when absent, never sent as null.
+type Schemas = components['schemas'];
+
+export function stackListItemView(stack: StackListItem): Schemas['StackListItem'] {
+  return {
+    id: stack.id,
+    name: stack.name,
+    // Container state is not observed yet; `unknown` is the honest answer until it is.
+    status: 'unknown',
+    services: stack.serviceCount,
+    updates: stack.updateCount,
+    lastCheckAt: stack.lastCheckAt ?? stack.createdAt,
+    archived: stack.archived,
+    archivedServices: stack.archivedServiceCount,
+  };
+}
+
+export function serviceView(service: Service): Schemas['ServiceDetail'] {
+  const view: Schemas['ServiceDetail'] = {
+    id: service.id,
+    name: service.name,
+    image: { ref: service.image.ref, tag: service.image.tag },
+    settings: service.settings,
+    archived: service.archived,
+  };
+  if (service.image.digest) view.image.digest = service.image.digest;
+  if (service.image.resolvedTag) view.image.resolvedTag = service.image.resolvedTag;
+  if (service.image.resolvedTags && service.image.resolvedTags.length > 1) view.image.resolvedTags = service.image.resolvedTags;
+  if (service.homepage && Object.keys(service.homepage).length > 0) view.homepage = service.homepage;
+  if (service.candidate) view.candidate = service.candidate;
+  if (service.ignore) view.ignore = service.ignore;
+  return view;
+}
+
+export function stackDetailView(stack: Stack, services: Service[]): Schemas['StackDetail'] {
+  const compose: Schemas['StackCompose'] = { type: stack.compose.type, composeFiles: stack.compose.composeFiles };
+  if (stack.compose.envFile) compose.envFile = stack.compose.envFile;
+  return { id: stack.id, name: stack.name, compose, archived: stack.archived, services: services.map(serviceView) };
+}
+
+export function discoveryProjectView(project: DiscoveryProject): Schemas['DiscoveryProject'] {
+  const view: Schemas['DiscoveryProject'] = { project: project.project, status: project.status, archived: project.archived };
+  if (project.stackId) view.stackId = project.stackId;
+  if (project.configFiles) view.configFiles = project.configFiles;
+  if (project.lastSeenAt) view.lastSeenAt = project.lastSeenAt;
+  if (project.lastScanAt) view.lastScanAt = project.lastScanAt;
+  if (project.lastError) view.lastError = project.lastError;
+  return view;
+}
+
+export function ignoreRuleView(rule: IgnoreRule): Schemas['IgnoreRule'] {
+  const view: Schemas['IgnoreRule'] = {
+    id: rule.id,
+    enabled: rule.enabled,
+    scope: rule.scope,
+    match: rule.match as Schemas['IgnoreRule']['match'],
+  };
+  if (rule.note) view.note = rule.note;
+  return view;
+}
+
+export function jobListItemView(job: Job): Schemas['JobListItem'] {
+  const view: Schemas['JobListItem'] = {
+    id: job.id,
+    type: job.type as Schemas['JobType'],
+    scope: job.scope,
+    status: job.status,
+    createdBy: job.createdBy,
+    reason: job.reason as Schemas['JobReason'],
+    createdAt: job.createdAt,
+    allowArchMismatch: job.allowArchMismatch,
+    backupMode: job.backupMode,
+    summary: job.summary,
+  };
+  if (job.stackId) view.stackId = job.stackId;
+  if (job.serviceId) view.serviceId = job.serviceId;
+  if (job.startedAt) view.startedAt = job.startedAt;
+  if (job.finishedAt) view.finishedAt = job.finishedAt;
+  if (job.progress) view.progress = job.progress as Schemas['JobProgress'];
+  return view;
+}
+
+export function jobDetailView(job: Job, logs: JobLog[], logsLastId: number): Schemas['JobDetail'] {
+  return {
+    ...jobListItemView(job),
+    logs: logs.map((log) => ({ id: log.id, ts: log.ts, level: log.level, msg: log.msg })),
+    logsLastId,
+  };
+}

@@ -1,0 +1,101 @@
+import type express from 'express';
+import type { Context } from 'openapi-backend';
+import { handlers } from '../handlers/index.js';
+import { loadSpec } from '../spec.js';
+import { authorize, readIdentity, secretsEqual, type AuthDecision, type Principal } from './auth.js';
+import type { AppDeps } from './deps.js';
+import { envelope } from './errors.js';
+import { bindHandlers, createHttpServer, type Transport } from './server.js';
+
+const PUBLIC_PRINCIPAL: Principal = { name: 'anonymous' };
+const WEBHOOK_PRINCIPAL: Principal = { name: 'webhook' };
+const GITHUB_PRINCIPAL: Principal = { name: 'github' };
+
+function headerText(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function securitySchemesOf(context: Context): string[] {
+  const requirements = (context.operation.security ?? []) as Record<string, unknown>[];
+  return requirements.flatMap((requirement) => Object.keys(requirement));
+}
+
+export async function createApp(deps: AppDeps): Promise<express.Express> {
+  const { config } = deps;
+  const decisions = new WeakMap<Transport, AuthDecision>();
+  const forwardAuthDecision = (transport: Transport): AuthDecision => {
+    let decision = decisions.get(transport);
+    if (!decision) {
+      const identity = readIdentity(config.auth, transport.req.headers, transport.req.socket.remoteAddress);
+      decision = authorize(config.auth, identity);
+      decisions.set(transport, decision);
+    }
+    return decision;
+  };
+  const forwardAuth = (transport: Transport) => {
+    const decision = forwardAuthDecision(transport);
+    return decision.ok ? decision.principal : false;
+  };
+
+  const principalOf = (context: Context): Principal => {
+    const results = context.security ?? {};
+    for (const scheme of ['forwardAuth', 'forwardAuthGroup', 'webhookSecret', 'githubSignature']) {
+      const value = results[scheme] as Principal | false | undefined;
+      if (value) return value;
+    }
+    return PUBLIC_PRINCIPAL;
+  };
+
+  const bound = bindHandlers(handlers, deps, {
+    principal: principalOf,
+    identity: (transport) => readIdentity(config.auth, transport.req.headers, transport.req.socket.remoteAddress),
+  });
+
+  return createHttpServer({
+    document: loadSpec('dockrev'),
+    logger: deps.logger,
+    handlers: bound,
+    security: {
+      forwardAuth,
+      forwardAuthGroup: forwardAuth,
+      webhookSecret: (transport) => {
+        const provided = headerText(transport.req.headers['x-dockrev-webhook-secret']);
+        return config.webhookSecret && provided !== undefined && secretsEqual(provided, config.webhookSecret)
+          ? WEBHOOK_PRINCIPAL
+          : false;
+      },
+      // The GitHub signature is checked by the handler: its key lives in the database and the
+      // documented order puts header and integration checks first.
+      githubSignature: () => GITHUB_PRINCIPAL,
+    },
+    unauthorized: (context, transport) => {
+      if (securitySchemesOf(context).includes('webhookSecret')) {
+        const details = config.webhookSecret ? {} : { reason: 'webhook_secret_not_configured' };
+        const message = config.webhookSecret ? 'invalid webhook secret' : 'webhook secret is not configured';
+        return { status: 401, body: envelope('unauthorized', message, details) };
+      }
+      const decision = forwardAuthDecision(transport);
+      const details = decision.ok ? {} : decision.details;
+      const message = decision.ok ? 'authentication required' : decision.details.message;
+      return { status: 401, body: envelope('auth_required', message, { ...details }) };
+    },
+    before: (app) => {
+      // A reverse proxy that sends /supervisor/* here instead of to the supervisor process.
+      app.get(['/supervisor', '/supervisor/'], (_req, res) => {
+        res
+          .status(200)
+          .type('text/html')
+          .send(
+            '<!doctype html><html><head><meta charset="utf-8"><title>Dockrev supervisor misrouted</title></head>' +
+              '<body><h1>Supervisor is not served here</h1><p>This is the Dockrev API (port 50883). ' +
+              'Route <code>/supervisor/*</code> to the supervisor process (port 50884) in your reverse proxy.</p></body></html>',
+          );
+      });
+      app.all('/supervisor/{*rest}', (_req, res) => {
+        res.status(502).json(
+          envelope('supervisor_misrouted', 'supervisor request reached the API server; route /supervisor/* to the supervisor', {}),
+        );
+      });
+    },
+  });
+}

@@ -1,0 +1,10 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { Store } from '../store/index.js';
+
+/** What handlers may use: configuration, the store and a logger. No HTTP objects leak past here. */
+export interface AppDeps {
+  config: Config;
+  store: Store;
+  logger: Logger;
+}

@@ -1,0 +1,284 @@
+import express, { type Request, type Response } from 'express';
+import type { Context, Document } from 'openapi-backend';
+import type { Logger } from 'pino';
+import { envelope, HttpError } from './errors.js';
+import type { Identity, Principal } from './auth.js';
+import type { EventStream, EventStreamWriter, RequestContext } from './handler-types.js';
+import { createBackend } from './openapi.js';
+
+/** What a bound handler returns; the transport picks the content type from the spec. */
+export interface HttpResult {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+  /** Set by the transport from the spec; JSON when absent. */
+  contentType?: string;
+}
+
+/** Per-request facts the transport knows and the handlers need. */
+export interface Transport {
+  req: Request;
+  rawBody: Buffer;
+  bodyError?: HttpError;
+}
+
+export type SecurityCheck = (transport: Transport) => unknown;
+
+export interface HttpServerOptions {
+  document: Document;
+  logger: Logger;
+  /** operationId → handler that receives the openapi-backend context. */
+  handlers: Record<string, (context: Context, transport: Transport) => Promise<HttpResult>>;
+  /** security scheme name → check returning a truthy value (e.g. the principal) when satisfied. */
+  security: Record<string, SecurityCheck>;
+  /** Builds the 401 for a request that satisfied none of its security requirements. */
+  unauthorized: (context: Context, transport: Transport) => HttpResult;
+  /** Express routes mounted before the contract (e.g. misrouted supervisor paths). */
+  before?: (app: express.Express) => void;
+  maxBodyBytes?: number;
+}
+
+const JSON_TYPE = /^application\/([a-z0-9.+-]+\+)?json\s*(;|$)/i;
+
+function parseBody(req: Request, raw: Buffer): { value?: unknown; error?: HttpError } {
+  if (raw.length === 0) return {};
+  const contentType = req.headers['content-type'];
+  if (!contentType || !JSON_TYPE.test(contentType)) {
+    return {
+      error: new HttpError(
+        400,
+        envelope('invalid_argument', 'request body must be JSON (Content-Type: application/json)', {
+          contentType: contentType ?? null,
+        }),
+      ),
+    };
+  }
+  try {
+    return { value: JSON.parse(raw.toString('utf8')) };
+  } catch (error) {
+    return {
+      error: new HttpError(400, envelope('invalid_argument', 'malformed JSON body', { cause: (error as Error).message })),
+    };
+  }
+}
+
+interface AjvIssue {
+  instancePath?: string;
+  message?: string;
+  keyword?: string;
+  params?: Record<string, unknown>;
+}
+
+/** Ajv errors as `{path, message}` with paths rooted at /body, /query, /path or /header. */
+export function validationDetails(errors: AjvIssue[]): { path: string; message: string }[] {
+  return errors.map((issue) => {
+    const path = (issue.instancePath ?? '').replace(/^\/requestBody/, '/body') || '/';
+    let message = issue.message ?? 'is invalid';
+    if (issue.keyword === 'additionalProperties' && issue.params?.additionalProperty) {
+      message = `must not have additional property '${String(issue.params.additionalProperty)}'`;
+    } else if (issue.keyword === 'required' && issue.params?.missingProperty === 'requestBody') {
+      message = 'request body is required';
+    } else if (issue.keyword === 'enum' && Array.isArray(issue.params?.allowedValues)) {
+      message = `must be one of: ${(issue.params.allowedValues as unknown[]).join(', ')}`;
+    }
+    return { path, message };
+  });
+}
+
+function toHttpError(error: unknown): HttpError | undefined {
+  return error instanceof HttpError ? error : undefined;
+}
+
+function sendEventStream(req: Request, res: Response, stream: EventStream, headers: Record<string, string> = {}): void {
+  res.status(200);
+  res.set({
+    'Content-Type': 'text/event-stream',
+    'Cache-Control': 'no-cache',
+    'X-Accel-Buffering': 'no',
+    Connection: 'keep-alive',
+    ...headers,
+  });
+  res.flushHeaders();
+  const listeners: (() => void)[] = [];
+  let closed = false;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    for (const listener of listeners) listener();
+  };
+  req.on('close', close);
+  res.on('close', close);
+  const writer: EventStreamWriter = {
+    event({ id, event, data }) {
+      if (closed) return;
+      const json = typeof data === 'string' ? data : JSON.stringify(data);
+      res.write(`${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${json}\n\n`);
+    },
+    comment(text) {
+      if (!closed) res.write(`: ${text}\n\n`);
+    },
+    get closed() {
+      return closed;
+    },
+    onClose(listener) {
+      if (closed) listener();
+      else listeners.push(listener);
+    },
+  };
+  writer.comment('keep-alive');
+  stream
+    .run(writer)
+    .catch(() => undefined)
+    .finally(() => {
+      close();
+      res.end();
+    });
+}
+
+function isEventStream(value: unknown): value is EventStream {
+  return typeof value === 'object' && value !== null && typeof (value as EventStream).run === 'function';
+}
+
+function documentedContentType(context: Context, status: number): string | undefined {
+  const documented = context.operation.responses?.[String(status)] as { content?: Record<string, unknown> } | undefined;
+  return Object.keys(documented?.content ?? {})[0];
+}
+
+function send(req: Request, res: Response, result: HttpResult): void {
+  const contentType = result.contentType ?? 'application/json';
+  if (contentType === 'text/event-stream' && isEventStream(result.body)) {
+    sendEventStream(req, res, result.body, result.headers);
+    return;
+  }
+  res.status(result.status);
+  if (result.headers) res.set(result.headers);
+  if (result.body === undefined) {
+    res.end();
+  } else if (contentType === 'application/json') {
+    res.type('application/json').send(JSON.stringify(result.body));
+  } else {
+    res.type(contentType).send(result.body as string | Buffer);
+  }
+}
+
+/**
+ * Adapts typed handlers (which see params, query, body and deps) to openapi-backend's context.
+ * Handlers never see express objects.
+ */
+export function bindHandlers<Deps>(
+  handlers: object,
+  deps: Deps,
+  who: { principal(context: Context): Principal; identity(transport: Transport): Identity },
+): HttpServerOptions['handlers'] {
+  return Object.fromEntries(
+    Object.entries(handlers).map(([operationId, handler]) => [
+      operationId,
+      async (context: Context, transport: Transport): Promise<HttpResult> => {
+        const ctx: RequestContext<unknown, Deps> = {
+          params: context.request.params as never,
+          query: context.request.query as never,
+          body: context.request.requestBody as never,
+          rawBody: transport.rawBody,
+          headers: transport.req.headers,
+          principal: who.principal(context),
+          identity: who.identity(transport),
+          deps,
+        };
+        return (handler as (ctx: RequestContext<unknown, Deps>) => Promise<HttpResult>)(ctx);
+      },
+    ]),
+  );
+}
+
+export async function createHttpServer(options: HttpServerOptions): Promise<express.Express> {
+  const { logger } = options;
+  const api = createBackend(options.document);
+
+  for (const [name, check] of Object.entries(options.security)) {
+    api.registerSecurityHandler(name, (_context: Context, transport: Transport) => check(transport));
+  }
+  api.register({
+    notFound: async (context: Context) => {
+      const { method, path } = context.request;
+      return { status: 404, body: envelope('not_found', `no route for ${method.toUpperCase()} ${path}`) };
+    },
+    methodNotAllowed: async (context: Context) => {
+      const { method, path } = context.request;
+      return {
+        status: 405,
+        body: envelope('method_not_allowed', `method ${method.toUpperCase()} is not allowed on ${path}`),
+      };
+    },
+    unauthorizedHandler: async (context: Context, transport: Transport) => options.unauthorized(context, transport),
+    validationFail: async (context: Context, transport: Transport) => {
+      if (context.operation.requestBody && transport.bodyError) throw transport.bodyError;
+      const errors = validationDetails((context.validation.errors ?? []) as AjvIssue[]);
+      const first = errors[0];
+      const message = first ? `invalid request: ${first.path} ${first.message}` : 'invalid request';
+      return { status: 400, body: envelope('invalid_argument', message, { errors }) };
+    },
+  });
+  for (const [operationId, handler] of Object.entries(options.handlers)) {
+    api.register(operationId, async (context: Context, transport: Transport) => {
+      if (context.operation.requestBody && transport.bodyError) throw transport.bodyError;
+      const result = await handler(context, transport);
+      return { ...result, contentType: documentedContentType(context, result.status) };
+    });
+  }
+  await api.init();
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(express.raw({ type: () => true, limit: options.maxBodyBytes ?? 1024 * 1024 }));
+  options.before?.(app);
+
+  app.use(async (req: Request, res: Response) => {
+    const started = process.hrtime.bigint();
+    const rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const parsed = parseBody(req, rawBody);
+    const transport: Transport = { req, rawBody, bodyError: parsed.error };
+    const request = {
+      method: req.method,
+      path: req.path,
+      query: req.query as Record<string, string | string[]>,
+      headers: req.headers as Record<string, string | string[]>,
+      body: parsed.value,
+    };
+    let result: HttpResult;
+    try {
+      result = (await api.handleRequest(request, transport)) as HttpResult;
+    } catch (error) {
+      const known = toHttpError(error);
+      if (known) {
+        result = { status: known.status, body: known.body };
+      } else {
+        logger.error({ err: error, method: req.method, path: req.path }, 'request failed');
+        result = { status: 500, body: envelope('internal', 'internal error') };
+      }
+    }
+    send(req, res, result);
+    logger.debug(
+      { method: req.method, path: req.path, status: result.status, ms: Number(process.hrtime.bigint() - started) / 1e6 },
+      'request',
+    );
+  });
+
+  // Body-parser failures (too large, aborted) arrive here, before the contract pipeline.
+  app.use((error: unknown, req: Request, res: Response, _next: express.NextFunction) => {
+    const status = (error as { status?: number }).status;
+    const type = (error as { type?: string }).type;
+    if (type === 'entity.too.large') {
+      res.status(400).json(envelope('invalid_argument', 'request body is too large', { limitBytes: options.maxBodyBytes ?? 1024 * 1024 }));
+      return;
+    }
+    if (status && status >= 400 && status < 500) {
+      res.status(400).json(envelope('invalid_argument', 'request body could not be read'));
+      return;
+    }
+    logger.error({ err: error, method: req.method, path: req.path }, 'request failed');
+    res.status(500).json(envelope('internal', 'internal error'));
+  });
+
+  return app;
+}

@@ -1,0 +1,84 @@
+import { EnvReader, packageInfo, parseHostPort, readAuthConfig, ConfigError, type AuthConfig, type Env } from '../config.js';
+
+/** The supervisor process's environment (behaviour: supervisor variables plus DOCKREV_AUTH_*). */
+export interface SupervisorConfig {
+  http: { host: string; port: number };
+  basePath: string;
+  appVersion: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  auth: AuthConfig;
+  target: {
+    imageRepo: string;
+    containerId?: string;
+    composeProject?: string;
+    composeService?: string;
+    composeFiles: string[];
+  };
+  dockerBin: string;
+  dockerHost?: string;
+  composeBin: string[];
+  statePath: string;
+  about: { repository: string; developerName: string; developerUrl: string };
+}
+
+// Credits reported by GET /supervisor/version when package.json names nobody else.
+const UPSTREAM = {
+  repository: 'https://github.com/IvanLi-CN/dockrev',
+  developerName: 'Ivan Li',
+  developerUrl: 'https://github.com/IvanLi-CN',
+};
+
+function repositoryLink(raw: string | undefined): string | undefined {
+  if (!raw) return undefined;
+  const link = raw.replace(/^git\+/, '').replace(/\.git$/, '').replace(/\/+$/, '');
+  return /^https?:\/\//.test(link) ? link : undefined;
+}
+
+export function loadSupervisorConfig(env: Env = process.env): SupervisorConfig {
+  const read = new EnvReader(env);
+  const addrRaw = read.string('DOCKREV_SUPERVISOR_HTTP_ADDR') ?? '0.0.0.0:50884';
+  const http = parseHostPort(addrRaw);
+  if (!http) read.problem('DOCKREV_SUPERVISOR_HTTP_ADDR', `expected host:port (e.g. 0.0.0.0:50884), got '${addrRaw}'`);
+
+  const basePathRaw = read.string('DOCKREV_SUPERVISOR_BASE_PATH') ?? '/supervisor';
+  const basePath = basePathRaw.replace(/\/+$/, '');
+  if (!basePathRaw.startsWith('/') || basePath === '') {
+    read.problem('DOCKREV_SUPERVISOR_BASE_PATH', `must start with '/' and must not be '/', got '${basePathRaw}'`);
+  }
+
+  const logLevel = (read.string('DOCKREV_LOG_LEVEL') ?? 'info') as SupervisorConfig['logLevel'];
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    read.problem('DOCKREV_LOG_LEVEL', `expected one of fatal/error/warn/info/debug/trace/silent, got '${logLevel}'`);
+  }
+
+  const pkg = packageInfo();
+  const author = pkg.author?.replace(/<[^>]*>/, '').trim();
+  const config: SupervisorConfig = {
+    http: http ?? { host: '0.0.0.0', port: 50884 },
+    basePath,
+    appVersion: read.string('APP_EFFECTIVE_VERSION') ?? pkg.version,
+    logLevel,
+    auth: readAuthConfig(read),
+    target: {
+      imageRepo: read.string('DOCKREV_SUPERVISOR_TARGET_IMAGE_REPO') ?? 'ghcr.io/ivanli-cn/dockrev',
+      containerId: read.string('DOCKREV_SUPERVISOR_TARGET_CONTAINER_ID'),
+      composeProject: read.string('DOCKREV_SUPERVISOR_TARGET_COMPOSE_PROJECT'),
+      composeService: read.string('DOCKREV_SUPERVISOR_TARGET_COMPOSE_SERVICE'),
+      composeFiles: (read.string('DOCKREV_SUPERVISOR_TARGET_COMPOSE_FILES') ?? '')
+        .split(',')
+        .map((file) => file.trim())
+        .filter(Boolean),
+    },
+    dockerBin: read.string('DOCKREV_SUPERVISOR_DOCKER_BIN') ?? 'docker',
+    dockerHost: read.string('DOCKREV_SUPERVISOR_DOCKER_HOST'),
+    composeBin: (read.string('DOCKREV_SUPERVISOR_COMPOSE_BIN') ?? 'docker-compose').split(/\s+/),
+    statePath: read.string('DOCKREV_SUPERVISOR_STATE_PATH') ?? './data/supervisor/self-upgrade.json',
+    about: {
+      repository: repositoryLink(pkg.repository) ?? UPSTREAM.repository,
+      developerName: author || UPSTREAM.developerName,
+      developerUrl: repositoryLink(pkg.homepage) ?? UPSTREAM.developerUrl,
+    },
+  };
+  if (read.problems.length > 0) throw new ConfigError(read.problems);
+  return config;
+}

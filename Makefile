@@ -1,0 +1,39 @@
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+STAMP := node_modules/.package-lock.json
+
+.PHONY: help install gen gen-check lint build run test bench clean
+
+help:
+	@echo "make run    install, build and start the API on DOCKREV_HTTP_ADDR (default 0.0.0.0:50883)"
+	@echo "make test   everything: contract lint, drift check, build, unit, store and contract tests"
+	@echo "make gen    regenerate src/generated/ from openapi/"
+
+$(STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+gen: install
+	scripts/gen.sh
+
+gen-check: install
+	scripts/gen.sh --check
+
+lint: gen-check
+	node_modules/.bin/redocly lint openapi/dockrev.yaml openapi/supervisor.yaml
+	node scripts/validate-spec.mjs
+
+build: install
+	rm -rf dist
+	node_modules/.bin/tsc -p tsconfig.json
+
+run: build
+	node dist/src/main.js
+
+test: lint build
+	scripts/test.sh
+
+clean:
+	rm -rf dist .tmp

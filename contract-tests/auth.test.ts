@@ -1,0 +1,230 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { authorize, githubSignatureValid, maskValue, secretsEqual } from '../src/http/auth.js';
+import { parseCidr } from '../src/config.js';
+import { createHmac } from 'node:crypto';
+import { contract, startApi, type Api } from './harness.js';
+import { sampleBody } from './sampler.js';
+
+const operations = [...contract.operations.values()];
+const forwardAuthOperations = operations.filter((op) => op.securitySchemes.includes('forwardAuth'));
+const paramsFor = (path: string) => Object.fromEntries([...path.matchAll(/\{(\w+)\}/g)].map(([, name]) => [name!, `${name}_missing`]));
+
+describe('forward auth with an allowlisted user (DOCKREV_AUTH_ALLOWED_USER=ops)', () => {
+  let api: Api;
+  before(async () => {
+    api = await startApi({ env: { DOCKREV_AUTH_ALLOWED_USER: 'ops' } });
+  });
+  after(() => api.close());
+
+  it('covers every protected operation of the contract', () => {
+    assert.equal(forwardAuthOperations.length, operations.length - 4, 'all but health, version and the two webhooks are protected');
+  });
+
+  for (const op of forwardAuthOperations) {
+    it(`${op.operationId}: 401 auth_required without identity, whatever the body`, async () => {
+      const params = paramsFor(op.path);
+      const response = await api.call(op.operationId, { params, rawBody: op.requestBody ? '{not json' : undefined });
+      assert.equal(response.status, 401);
+      assert.equal(response.body.error.code, 'auth_required');
+      assert.equal(response.body.error.details.reason, 'identity_missing');
+      assert.equal(response.body.error.details.allowedUserMasked, 'o**s');
+      assert.equal(response.body.error.details.authorizationMode, 'user_only');
+    });
+
+    it(`${op.operationId}: admitted with X-Forwarded-User: ops`, async () => {
+      const response = await api.call(op.operationId, { params: paramsFor(op.path), body: sampleBody(contract, op), user: 'ops' });
+      assert.notEqual(response.status, 401, response.text);
+    });
+  }
+
+  it('names a wrong user plainly and masks the allowlist', async () => {
+    const response = await api.call('listStacks', { user: 'mallory', groups: 'devs, admins' });
+    assert.equal(response.status, 401);
+    assert.deepEqual(response.body.error.details, {
+      reason: 'authz_no_match',
+      message: 'forward auth identity is not allowed',
+      forwardHeaderName: 'X-Forwarded-User',
+      groupHeaderName: 'Remote-Groups',
+      authorizationMode: 'user_only',
+      allowedUserMasked: 'o**s',
+      currentUser: 'mallory',
+      currentGroups: ['d**s', 'ad***ns'],
+    });
+  });
+
+  it('keeps public routes public', async () => {
+    assert.equal((await api.call('getHealth')).status, 200);
+    assert.equal((await api.call('getVersion')).status, 200);
+  });
+});
+
+describe('forward auth modes', () => {
+  it('admits an allowlisted group and reports how in GET /api/settings', async () => {
+    const api = await startApi({ env: { DOCKREV_AUTH_ALLOWED_USER: 'ops', DOCKREV_AUTH_ALLOWED_GROUP: 'admins' } });
+    try {
+      const response = await api.call('getSettings', { user: 'bob', groups: 'devs,admins' });
+      assert.equal(response.status, 200);
+      assert.equal(response.body.auth.matchedBy, 'group');
+      assert.equal(response.body.auth.authorizationMode, 'user_or_group');
+      assert.equal(response.body.auth.currentUser, 'bob');
+      assert.deepEqual(response.body.auth.currentGroups, ['d**s', 'ad***ns']);
+      const groupOnly = await api.call('listStacks', { groups: 'admins' });
+      assert.equal(groupOnly.status, 200);
+      const denied = await api.call('listStacks', { user: 'bob', groups: 'devs' });
+      assert.equal(denied.status, 401);
+      assert.equal(denied.body.error.details.reason, 'authz_no_match');
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('opens everything without an allowlist while the development bypass is on (the default)', async () => {
+    const api = await startApi();
+    try {
+      const anonymous = await api.call('getSettings');
+      assert.equal(anonymous.status, 200);
+      assert.equal(anonymous.body.auth.matchedBy, 'anonymous_dev');
+      assert.equal(anonymous.body.auth.authorizationMode, 'none');
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('rejects everything without an allowlist once the bypass is off', async () => {
+    const api = await startApi({ env: { DOCKREV_AUTH_ALLOW_ANONYMOUS_IN_DEV: 'false' } });
+    try {
+      const response = await api.call('listStacks', { user: 'ops' });
+      assert.equal(response.status, 401);
+      assert.equal(response.body.error.details.reason, 'authz_config_missing');
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('ignores the bypass once an allowlist is configured (contract decision 8)', async () => {
+    const api = await startApi({ env: { DOCKREV_AUTH_ALLOWED_GROUP: 'admins', DOCKREV_AUTH_ALLOW_ANONYMOUS_IN_DEV: 'true' } });
+    try {
+      const response = await api.call('listStacks');
+      assert.equal(response.status, 401);
+      assert.equal(response.body.error.details.reason, 'identity_missing');
+      assert.equal(response.body.error.details.authorizationMode, 'group_only');
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('honours identity headers only from trusted proxies', async () => {
+    const untrusted = await startApi({ env: { DOCKREV_AUTH_ALLOWED_USER: 'ops', DOCKREV_AUTH_TRUSTED_PROXIES: '10.0.0.0/8, fd00::/8' } });
+    const trusted = await startApi({ env: { DOCKREV_AUTH_ALLOWED_USER: 'ops', DOCKREV_AUTH_TRUSTED_PROXIES: '127.0.0.0/8,::1' } });
+    try {
+      const ignored = await untrusted.call('listStacks', { user: 'ops' });
+      assert.equal(ignored.status, 401);
+      assert.equal(ignored.body.error.details.reason, 'identity_missing');
+      assert.equal((await trusted.call('listStacks', { user: 'ops' })).status, 200);
+    } finally {
+      await untrusted.close();
+      await trusted.close();
+    }
+  });
+
+  it('honours custom identity header names', async () => {
+    const api = await startApi({
+      env: { DOCKREV_AUTH_ALLOWED_USER: 'ops', DOCKREV_AUTH_FORWARD_HEADER_NAME: 'Remote-User', DOCKREV_AUTH_GROUP_HEADER_NAME: 'X-Groups' },
+    });
+    try {
+      assert.equal((await api.call('listStacks', { headers: { 'Remote-User': 'ops' } })).status, 200);
+      const wrongHeader = await api.call('listStacks', { user: 'ops' });
+      assert.equal(wrongHeader.status, 401);
+      assert.equal(wrongHeader.body.error.details.forwardHeaderName, 'Remote-User');
+    } finally {
+      await api.close();
+    }
+  });
+});
+
+describe('webhook secret (POST /api/webhooks/trigger)', () => {
+  const body = { action: 'check', scope: 'all' };
+
+  it('is 401 unauthorized with a reason while no secret is configured', async () => {
+    const api = await startApi();
+    try {
+      const response = await api.call('triggerWebhook', { body, headers: { 'X-Dockrev-Webhook-Secret': 'anything' } });
+      assert.equal(response.status, 401);
+      assert.equal(response.body.error.code, 'unauthorized');
+      assert.deepEqual(response.body.error.details, { reason: 'webhook_secret_not_configured' });
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('is 401 with empty details for a wrong or missing secret, before the body is read', async () => {
+    const api = await startApi({ env: { DOCKREV_WEBHOOK_SECRET: 'change-me', DOCKREV_AUTH_ALLOWED_USER: 'ops' } });
+    try {
+      for (const headers of [{}, { 'X-Dockrev-Webhook-Secret': 'change-me-not' }, { 'X-Dockrev-Webhook-Secret': '' }] as Record<string, string>[]) {
+        const response = await api.call('triggerWebhook', { rawBody: '{broken', headers, user: 'ops' });
+        assert.equal(response.status, 401);
+        assert.equal(response.body.error.code, 'unauthorized');
+        assert.deepEqual(response.body.error.details, {});
+      }
+      const admitted = await api.call('triggerWebhook', { body, headers: { 'X-Dockrev-Webhook-Secret': 'change-me' } });
+      assert.notEqual(admitted.status, 401);
+    } finally {
+      await api.close();
+    }
+  });
+});
+
+describe('auth primitives', () => {
+  it('masks values by length', () => {
+    assert.equal(maskValue('a'), '**');
+    assert.equal(maskValue('ab'), '**');
+    assert.equal(maskValue('ops'), 'o**s');
+    assert.equal(maskValue('opsx'), 'o**x');
+    assert.equal(maskValue('admins'), 'ad***ns');
+  });
+
+  it('compares secrets of any length without throwing', () => {
+    assert.equal(secretsEqual('change-me', 'change-me'), true);
+    assert.equal(secretsEqual('change-m', 'change-me'), false);
+    assert.equal(secretsEqual('', 'change-me'), false);
+  });
+
+  it('verifies GitHub signatures over the raw body', () => {
+    const body = Buffer.from('{"action":"published"}');
+    const good = `sha256=${createHmac('sha256', 'secret').update(body).digest('hex')}`;
+    assert.equal(githubSignatureValid('secret', body, good), true);
+    assert.equal(githubSignatureValid('other', body, good), false);
+    assert.equal(githubSignatureValid('secret', body, good.replace('sha256=', 'sha1=')), false);
+    assert.equal(githubSignatureValid('secret', body, 'sha256=zz'), false);
+    assert.equal(githubSignatureValid('secret', body, undefined), false);
+  });
+
+  it('matches CIDR ranges for IPv4, IPv6 and IPv4-mapped peers', async () => {
+    assert.ok(parseCidr('10.1.0.0/16'));
+    assert.equal(parseCidr('10.1.0.0/33'), undefined);
+    assert.equal(parseCidr('not-an-ip'), undefined);
+    const { isTrustedPeer } = await import('../src/http/auth.js');
+    const config = {
+      forwardHeaderName: 'X-Forwarded-User',
+      groupHeaderName: 'Remote-Groups',
+      allowAnonymousInDev: false,
+      trustedProxies: [parseCidr('10.1.0.0/16')!, parseCidr('fd00::/8')!],
+    };
+    assert.equal(isTrustedPeer(config, '10.1.200.3'), true);
+    assert.equal(isTrustedPeer(config, '::ffff:10.1.2.3'), true);
+    assert.equal(isTrustedPeer(config, '10.2.0.1'), false);
+    assert.equal(isTrustedPeer(config, 'fd12:3456::1'), true);
+    assert.equal(isTrustedPeer(config, 'fe80::1'), false);
+    assert.equal(isTrustedPeer(config, undefined), false);
+  });
+
+  it('decides in the documented order', () => {
+    const config = { forwardHeaderName: 'X-Forwarded-User', groupHeaderName: 'Remote-Groups', allowedUser: 'ops', allowAnonymousInDev: true };
+    assert.deepEqual(authorize(config, { user: 'ops', groups: [] }), { ok: true, principal: { name: 'ops', matchedBy: 'user' } });
+    const groupConfig = { ...config, allowedUser: undefined, allowedGroup: 'admins' };
+    assert.deepEqual(authorize(groupConfig, { groups: ['admins'] }), { ok: true, principal: { name: 'group:admins', matchedBy: 'group' } });
+    const denied = authorize(config, { groups: [] });
+    assert.equal(denied.ok, false);
+  });
+});

@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import supertest from 'supertest';
+import { loadConfig } from '../src/config.js';
+import { createApp } from '../src/http/app.js';
+import { projectRoot } from '../src/spec.js';
+import { openStore, type Store } from '../src/store/index.js';
+import { loadContract, type Contract } from './contract.js';
+
+export const contract: Contract = loadContract('dockrev');
+
+/** Every (operationId, status) pair a contract test saw, appended per process for the report. */
+const coverageDir = join(projectRoot(), '.tmp', 'contract-coverage');
+mkdirSync(coverageDir, { recursive: true });
+const coverageFile = join(coverageDir, `dockrev-${process.pid}.jsonl`);
+
+export function recordCoverage(spec: 'dockrev' | 'supervisor', operationId: string, status: number): void {
+  appendFileSync(coverageFile, `${JSON.stringify({ spec, operationId, status })}\n`);
+}
+
+export interface CallOptions {
+  params?: Record<string, string>;
+  query?: Record<string, string | number | boolean>;
+  body?: unknown;
+  /** Sent as-is instead of JSON-encoding `body`. */
+  rawBody?: string;
+  contentType?: string;
+  headers?: Record<string, string>;
+  /** Forward-auth user to send (X-Forwarded-User). */
+  user?: string;
+  groups?: string;
+  /** The test provokes a 500 on purpose (e.g. the database is gone). */
+  allowInternalError?: boolean;
+}
+
+export interface CallResult {
+  status: number;
+  body: any;
+  text: string;
+  headers: Record<string, string>;
+}
+
+export interface Api {
+  call(operationId: string, options?: CallOptions): Promise<CallResult>;
+  raw(): supertest.Agent;
+  store: Store;
+  close(): Promise<void>;
+}
+
+export function urlFor(operationId: string, params: Record<string, string> = {}): string {
+  const op = contract.operations.get(operationId);
+  assert.ok(op, `unknown operation ${operationId}`);
+  return op.path.replace(/\{(\w+)\}/g, (_match, name: string) => {
+    assert.ok(params[name] !== undefined, `${operationId}: missing path parameter ${name}`);
+    return encodeURIComponent(params[name]!);
+  });
+}
+
+export interface StartOptions {
+  env?: Record<string, string>;
+  /** Reuse an existing database file (restart tests). */
+  sqlitePath?: string;
+  databaseUrl?: string;
+}
+
+/** Starts the real app on a fresh SQLite file (or the given database) with test-quiet logging. */
+export async function startApi(options: StartOptions = {}): Promise<Api> {
+  const dir = options.sqlitePath ? undefined : mkdtempSync(join(tmpdir(), 'dockrev-contract-'));
+  const sqlitePath = options.sqlitePath ?? join(dir!, 'dockrev.sqlite3');
+  const config = loadConfig({ DOCKREV_DB_PATH: sqlitePath, DOCKREV_LOG_LEVEL: 'silent', ...options.env });
+  const store = await openStore({ databaseUrl: options.databaseUrl, sqlitePath });
+  const app = await createApp({ config, store, logger: pino({ level: 'silent' }) });
+  const agent = supertest(app);
+
+  return {
+    store,
+    raw: () => supertest.agent(app),
+    async call(operationId, call = {}) {
+      const op = contract.operations.get(operationId);
+      assert.ok(op, `unknown operation ${operationId}`);
+      const url = urlFor(operationId, call.params);
+      let request = agent[op.method as 'get'](url);
+      if (call.query) request = request.query(call.query);
+      if (call.user !== undefined) request = request.set('X-Forwarded-User', call.user);
+      if (call.groups !== undefined) request = request.set('Remote-Groups', call.groups);
+      for (const [name, value] of Object.entries(call.headers ?? {})) request = request.set(name, value);
+      if (call.rawBody !== undefined) {
+        request = request.set('Content-Type', call.contentType ?? 'application/json').send(call.rawBody);
+      } else if (call.body !== undefined) {
+        request = request.set('Content-Type', call.contentType ?? 'application/json').send(JSON.stringify(call.body));
+      }
+      const response = await request;
+      const contentType = response.headers['content-type'] as string | undefined;
+      const body = contentType?.startsWith('application/json') ? response.body : response.text;
+      recordCoverage('dockrev', operationId, response.status);
+      const problems = contract.checkResponse(operationId, response.status, contentType, body);
+      assert.deepEqual(problems, [], `${op.method.toUpperCase()} ${url} → ${response.status} breaks the contract:\n${problems.join('\n')}\nbody: ${response.text}`);
+      if (!call.allowInternalError) assert.notEqual(response.status, 500, `${op.method.toUpperCase()} ${url} → 500: ${response.text}`);
+      return { status: response.status, body, text: response.text, headers: response.headers as Record<string, string> };
+    },
+    async close() {
+      await store.close();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,156 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { newId } from '../src/ids.js';
+import { projectRoot } from '../src/spec.js';
+import { openStore } from '../src/store/index.js';
+import { NOT_IMPLEMENTED } from '../src/handlers/not-implemented.js';
+import { contract, startApi } from './harness.js';
+import { sampleBody, sampleQuery } from './sampler.js';
+
+const postgresUrl = process.env.DOCKREV_TEST_DATABASE_URL;
+if (!postgresUrl && process.env.DOCKREV_TEST_REQUIRE_POSTGRES === '1') {
+  throw new Error('DOCKREV_TEST_REQUIRE_POSTGRES=1 but DOCKREV_TEST_DATABASE_URL is not set');
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+interface Exit {
+  code: number | null;
+  stderr: string;
+}
+
+/** Runs the compiled server as `npm start` would, with the given environment. */
+function runServer(env: Record<string, string>) {
+  const child = spawn(process.execPath, [join(projectRoot(), 'dist', 'src', 'main.js')], {
+    env: { PATH: process.env.PATH ?? '', DOCKREV_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  child.stdout.resume();
+  const exited = new Promise<Exit>((resolve) => child.on('exit', (code) => resolve({ code, stderr })));
+  return { child, exited };
+}
+
+async function waitForHealth(port: number, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(`http://127.0.0.1:${port}/api/health`);
+      if (response.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`server on port ${port} did not become healthy`);
+}
+
+describe('process start-up and restarts', () => {
+  it('refuses a bad configuration, naming the variable', async () => {
+    const { exited } = runServer({ DOCKREV_HTTP_ADDR: 'not-an-address', DOCKREV_AUTH_TRUSTED_PROXIES: '10.0.0.0/99' });
+    const exit = await exited;
+    assert.equal(exit.code, 2);
+    assert.match(exit.stderr, /DOCKREV_HTTP_ADDR/);
+    assert.match(exit.stderr, /DOCKREV_AUTH_TRUSTED_PROXIES/);
+  });
+
+  it('exits with a clear message when the database is unreachable', async () => {
+    const port = await freePort();
+    const { exited } = runServer({ DATABASE_URL: `postgres://dockrev:dockrev@127.0.0.1:${port}/dockrev` });
+    const exit = await exited;
+    assert.equal(exit.code, 1);
+    assert.match(exit.stderr, /cannot open the database/);
+    assert.match(exit.stderr, /DATABASE_URL/);
+  });
+
+  it('serves GET /api/health and marks jobs interrupted by a restart as failed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dockrev-start-'));
+    const sqlitePath = join(dir, 'dockrev.sqlite3');
+    const store = await openStore({ sqlitePath });
+    const running = newId('job');
+    const queued = newId('job');
+    for (const [id, status] of [
+      [running, 'running'],
+      [queued, 'queued'],
+    ] as const) {
+      await store.jobs.create({ id, type: 'update', scope: 'all', status, createdBy: 'ops', reason: 'ui' });
+    }
+    await store.close();
+
+    const port = await freePort();
+    const { child, exited } = runServer({ DOCKREV_HTTP_ADDR: `127.0.0.1:${port}`, DOCKREV_DB_PATH: sqlitePath });
+    try {
+      await waitForHealth(port);
+      const job = (await (await fetch(`http://127.0.0.1:${port}/api/jobs/${running}`)).json()) as any;
+      assert.equal(job.job.status, 'failed');
+      assert.equal(job.job.summary.terminated.reason, 'server_restart');
+      assert.ok(job.job.finishedAt);
+      const stillQueued = (await (await fetch(`http://127.0.0.1:${port}/api/jobs/${queued}`)).json()) as any;
+      assert.equal(stillQueued.job.status, 'queued');
+    } finally {
+      child.kill('SIGTERM');
+      const exit = await exited;
+      assert.equal(exit.code, 0, `graceful stop: ${exit.stderr}`);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  for (const engine of ['sqlite', 'postgresql'] as const) {
+    it(`keeps settings and rules across a restart on ${engine}`, { skip: engine === 'postgresql' && !postgresUrl }, async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'dockrev-restart-'));
+      const location = engine === 'sqlite' ? { sqlitePath: join(dir, 'dockrev.sqlite3') } : { sqlitePath: join(dir, 'unused'), databaseUrl: postgresUrl };
+      const as = { user: 'ops' };
+      const env = { DOCKREV_AUTH_ALLOWED_USER: 'ops' };
+      const backup = { enabled: false, requireSuccess: false, baseDir: `/tmp/${dir.split('/').pop()}`, skipTargetsOverBytes: 42 };
+      const first = await startApi({ env, ...location });
+      let ruleId: string;
+      try {
+        await first.call('putSettings', { ...as, body: { backup } });
+        ruleId = (await first.call('createIgnoreRule', { ...as, body: { scope: { type: 'service', serviceId: 'svc_restart' }, match: { kind: 'semver', value: '>=2' } } })).body.ruleId;
+        await first.call('putDeployWelcome', { ...as, body: { neverAutoOpen: true } });
+      } finally {
+        await first.close();
+      }
+      const second = await startApi({ env, ...location });
+      try {
+        assert.deepEqual((await second.call('getSettings', as)).body.backup, backup);
+        const rules = (await second.call('listIgnoreRules', as)).body.rules;
+        assert.ok(rules.some((rule: any) => rule.id === ruleId && rule.match.kind === 'semver'));
+        assert.equal((await second.call('getDeployWelcome', as)).body.neverAutoOpen, true);
+      } finally {
+        await second.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+
+  it('answers 500 in the envelope, without internals, when the database goes away mid-flight', async () => {
+    const api = await startApi();
+    await api.store.close();
+    const touchesDatabase = [...contract.operations.values()].filter(
+      (op) => !(NOT_IMPLEMENTED as readonly string[]).includes(op.operationId) && !['getHealth', 'getVersion', 'createStack'].includes(op.operationId),
+    );
+    assert.equal(touchesDatabase.length, contract.operations.size - NOT_IMPLEMENTED.length - 3);
+    for (const op of touchesDatabase) {
+      const params = Object.fromEntries([...op.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => [name!, `${name}_x`]));
+      const response = await api.call(op.operationId, { params, body: sampleBody(contract, op), query: sampleQuery(contract, op), allowInternalError: true });
+      assert.equal(response.status, 500, op.operationId);
+      assert.deepEqual(response.body, { error: { code: 'internal', message: 'internal error', details: {} } });
+    }
+  });
+});

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -46,6 +48,8 @@ export interface CallResult {
 export interface Api {
   call(operationId: string, options?: CallOptions): Promise<CallResult>;
   raw(): supertest.Agent;
+  /** Starts a real listener (for streams) and returns its base URL. */
+  listen(): Promise<string>;
   store: Store;
   close(): Promise<void>;
 }
@@ -74,10 +78,17 @@ export async function startApi(options: StartOptions = {}): Promise<Api> {
   const store = await openStore({ databaseUrl: options.databaseUrl, sqlitePath });
   const app = await createApp({ config, store, logger: pino({ level: 'silent' }) });
   const agent = supertest(app);
+  let server: Server | undefined;
 
   return {
     store,
     raw: () => supertest.agent(app),
+    async listen() {
+      server ??= await new Promise<Server>((resolve) => {
+        const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+      });
+      return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    },
     async call(operationId, call = {}) {
       const op = contract.operations.get(operationId);
       assert.ok(op, `unknown operation ${operationId}`);
@@ -102,6 +113,10 @@ export async function startApi(options: StartOptions = {}): Promise<Api> {
       return { status: response.status, body, text: response.text, headers: response.headers as Record<string, string> };
     },
     async close() {
+      if (server) {
+        server.closeAllConnections();
+        await new Promise((resolve) => server!.close(resolve));
+      }
       await store.close();
       if (dir) rmSync(dir, { recursive: true, force: true });
     },

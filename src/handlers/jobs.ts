@@ -1,8 +1,46 @@
 import { envelope, notFound } from '../http/errors.js';
 import type { HandlerMap } from '../http/handler-types.js';
-import { InvalidJobsCursorError, type JobLog } from '../store/index.js';
-import { notImplemented } from './not-implemented.js';
+import { pollingStream, resumeCursor, type StreamFrame } from '../http/sse.js';
+import { InvalidJobsCursorError, type JobLog, type Store } from '../store/index.js';
 import { jobDetailView, jobListItemView } from './views.js';
+
+/** An idle, finished job's stream closes after this many empty polls (about 5 s). */
+const IDLE_POLLS_BEFORE_CLOSE = 20;
+
+function parseEvent(log: JobLog): Record<string, unknown> | undefined {
+  try {
+    const value = JSON.parse(log.msg) as unknown;
+    return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** All jobs' structured events, each as `job_event`. */
+function allJobsFrame(log: JobLog): StreamFrame {
+  const event = parseEvent(log);
+  const data = event ? { jobId: log.jobId, ts: log.ts, ...event } : { type: 'job_event', jobId: log.jobId, ts: log.ts, raw: log.msg };
+  return { id: log.id, event: 'job_event', data };
+}
+
+/** One job's rows: plain logs as `job_log`, structured events under their own type. */
+function oneJobFrame(log: JobLog): StreamFrame {
+  if (log.level !== 'event') {
+    return { id: log.id, event: 'job_log', data: { type: 'job_log', jobId: log.jobId, ts: log.ts, level: log.level, msg: log.msg } };
+  }
+  const event = parseEvent(log);
+  const type = typeof event?.type === 'string' ? event.type : 'event';
+  return { id: log.id, event: type, data: event ?? { type: 'event', jobId: log.jobId, ts: log.ts, raw: log.msg }, final: type === 'runtime_scan_finished' };
+}
+
+function errorFrame(error: unknown) {
+  return { event: 'job_events_error', data: { type: 'job_events_error', error: error instanceof Error ? error.message : String(error) } };
+}
+
+async function jobIsOver(store: Store, jobId: string): Promise<boolean> {
+  const job = await store.jobs.get(jobId);
+  return !job || (job.status !== 'running' && job.status !== 'queued');
+}
 
 type JobHandlers = Pick<HandlerMap, 'listJobs' | 'getJob' | 'streamJobEvents' | 'streamJobEventsById'>;
 
@@ -45,6 +83,31 @@ export const jobsHandlers: JobHandlers = {
     return { status: 200, body: { job: jobDetailView(job, logs, logsLastId) } };
   },
 
-  streamJobEvents: notImplemented('streamJobEvents'),
-  streamJobEventsById: notImplemented('streamJobEventsById'),
+  streamJobEvents: async ({ query, headers, deps }) => {
+    const requested = resumeCursor(query.afterId, headers['last-event-id']);
+    // Without a cursor the stream starts at the tail: live events only, no replay.
+    const startCursor = requested > 0 ? requested : await deps.store.jobs.globalLastLogId();
+    return {
+      status: 200,
+      body: pollingStream({
+        startCursor,
+        read: async (cursor, limit) => (await deps.store.jobs.listEventLogsAfter(cursor, limit)).map(allJobsFrame),
+        errorFrame,
+      }),
+    };
+  },
+
+  streamJobEventsById: async ({ params, query, headers, deps }) => {
+    const job = await deps.store.jobs.get(params.jobId);
+    if (!job) return notFound('job not found');
+    return {
+      status: 200,
+      body: pollingStream({
+        startCursor: resumeCursor(query.afterId, headers['last-event-id']),
+        read: async (cursor, limit) => (await deps.store.jobs.listLogs(job.id, cursor, limit)).map(oneJobFrame),
+        shouldClose: async (idlePolls) => idlePolls >= IDLE_POLLS_BEFORE_CLOSE && (await jobIsOver(deps.store, job.id)),
+        errorFrame,
+      }),
+    };
+  },
 };

@@ -16,8 +16,6 @@ export const NOT_IMPLEMENTED = [
   'createCheck',
   'createRuntimeScan',
   'createUpdate',
-  'streamJobEvents',
-  'streamJobEventsById',
   'sendTestNotification',
   'getGithubPackagesSettings',
   'putGithubPackagesSettings',

@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { newId } from '../src/ids.js';
+import { contract, recordCoverage, startApi, type Api } from './harness.js';
+import { openSse, type SseConnection } from './sse-client.js';
+
+function checkStreamAnswer(operationId: string, connection: SseConnection) {
+  recordCoverage('dockrev', operationId, connection.status);
+  const body = connection.headers['content-type']?.startsWith('application/json') ? JSON.parse(connection.body || '{}') : connection.body;
+  assert.deepEqual(contract.checkResponse(operationId, connection.status, connection.headers['content-type'], body), []);
+  if (connection.status === 200) {
+    assert.equal(connection.headers['cache-control'], 'no-cache');
+    assert.equal(connection.headers['x-accel-buffering'], 'no');
+    assert.equal(connection.comments[0], 'keep-alive', 'the first frame is a keep-alive comment');
+  }
+}
+
+describe('job event streams (SSE)', () => {
+  let api: Api;
+  let baseUrl: string;
+  const auth = { 'X-Forwarded-User': 'ops' };
+  before(async () => {
+    api = await startApi({ env: { DOCKREV_AUTH_ALLOWED_USER: 'ops' } });
+    baseUrl = await api.listen();
+  });
+  after(() => api.close());
+
+  async function seedJob(status: 'running' | 'success') {
+    const id = newId('chk');
+    await api.store.jobs.create({ id, type: 'check', scope: 'all', status, createdBy: 'ops', reason: 'ui' });
+    const ids = [
+      await api.store.jobs.appendLog(id, 'info', 'check started'),
+      await api.store.jobs.appendLog(id, 'event', JSON.stringify({ type: 'job_progress', jobId: id, ts: new Date().toISOString(), phase: 'scanning', message: 'checking services (1/2)', current: 1, total: 2, percent: 50, plannedCurrent: 2, plannedTotal: 2, plannedPercent: 100, updatedAt: new Date().toISOString() })),
+      await api.store.jobs.appendLog(id, 'info', 'check finished'),
+    ];
+    return { id, ids };
+  }
+
+  it('replays one job from the start, names events by type, and ends once the finished job is idle', async () => {
+    const { id, ids } = await seedJob('success');
+    const started = Date.now();
+    const stream = await openSse(baseUrl, `/api/jobs/${id}/events`, auth);
+    await stream.ended;
+    checkStreamAnswer('streamJobEventsById', stream);
+    assert.deepEqual(stream.frames.map((frame) => [frame.id, frame.event]), [
+      [ids[0], 'job_log'],
+      [ids[1], 'job_progress'],
+      [ids[2], 'job_log'],
+    ]);
+    assert.deepEqual(stream.frames[0]!.data, { type: 'job_log', jobId: id, ts: stream.frames[0]!.data.ts, level: 'info', msg: 'check started' });
+    const progress = stream.frames[1]!.data;
+    for (const field of ['plannedCurrent', 'plannedTotal', 'plannedPercent']) assert.equal(typeof progress[field], 'number', field);
+    assert.ok(Date.now() - started >= 4000, 'stays open about 5 s for late rows');
+  });
+
+  it('resumes after Last-Event-ID or afterId, whichever is larger', async () => {
+    const { id, ids } = await seedJob('running');
+    const byHeader = await openSse(baseUrl, `/api/jobs/${id}/events`, { ...auth, 'Last-Event-ID': String(ids[0]) });
+    assert.deepEqual((await byHeader.waitFor(2)).map((frame) => frame.id), [ids[1], ids[2]]);
+    byHeader.close();
+    const byMax = await openSse(baseUrl, `/api/jobs/${id}/events?afterId=${ids[1]}`, { ...auth, 'Last-Event-ID': String(ids[0]) });
+    assert.deepEqual((await byMax.waitFor(1)).map((frame) => frame.id), [ids[2]]);
+    // A row written while the client listens arrives live.
+    const late = await api.store.jobs.appendLog(id, 'warn', 'late line');
+    const frames = await byMax.waitFor(2);
+    assert.deepEqual(frames.map((frame) => [frame.id, frame.event, frame.data.msg]), [
+      [ids[2], 'job_log', 'check finished'],
+      [late, 'job_log', 'late line'],
+    ]);
+    byMax.close();
+  });
+
+  it('closes right after runtime_scan_finished', async () => {
+    const id = newId('job');
+    await api.store.jobs.create({ id, type: 'runtime_scan', scope: 'all', status: 'running', createdBy: 'ops', reason: 'ui' });
+    await api.store.jobs.appendLog(id, 'event', JSON.stringify({ type: 'runtime_scan_finished', jobId: id, ts: new Date().toISOString(), summary: {} }));
+    const started = Date.now();
+    const stream = await openSse(baseUrl, `/api/jobs/${id}/events`, auth);
+    await stream.ended;
+    assert.deepEqual(stream.frames.map((frame) => frame.event), ['runtime_scan_finished']);
+    assert.ok(Date.now() - started < 3000);
+  });
+
+  it('answers 404 for an unknown job and 401 without identity, before streaming', async () => {
+    const missing = await openSse(baseUrl, '/api/jobs/job_unknown/events', auth);
+    await missing.ended;
+    checkStreamAnswer('streamJobEventsById', missing);
+    assert.equal(missing.status, 404);
+    const anonymous = await openSse(baseUrl, '/api/jobs/events');
+    await anonymous.ended;
+    checkStreamAnswer('streamJobEvents', anonymous);
+    assert.equal(anonymous.status, 401);
+  });
+
+  it('streams all jobs’ structured events from the tail, or from a cursor', async () => {
+    const before = await seedJob('running');
+    const live = await openSse(baseUrl, '/api/jobs/events', auth);
+    checkStreamAnswer('streamJobEvents', live);
+    const other = newId('dsc');
+    await api.store.jobs.create({ id: other, type: 'discovery', scope: 'all', status: 'running', createdBy: 'ops', reason: 'ui' });
+    await api.store.jobs.appendLog(other, 'info', 'not an event');
+    const eventId = await api.store.jobs.appendLog(other, 'event', JSON.stringify({ type: 'job_progress', phase: 'scanning' }));
+    const rawId = await api.store.jobs.appendLog(other, 'event', 'not json');
+    const frames = await live.waitFor(2);
+    live.close();
+    assert.deepEqual(frames.map((frame) => [frame.id, frame.event]), [
+      [eventId, 'job_event'],
+      [rawId, 'job_event'],
+    ], 'no replay of older events, no plain log rows');
+    assert.equal(frames[0]!.data.jobId, other, 'jobId is added when the stored event lacks it');
+    assert.equal(frames[0]!.data.type, 'job_progress');
+    assert.deepEqual(frames[1]!.data, { type: 'job_event', jobId: other, ts: frames[1]!.data.ts, raw: 'not json' });
+
+    const replay = await openSse(baseUrl, `/api/jobs/events?afterId=${before.ids[0]}`, auth);
+    const replayed = await replay.waitFor(3);
+    replay.close();
+    assert.deepEqual(replayed.map((frame) => frame.id), [before.ids[1], eventId, rawId]);
+  });
+
+  it('rejects a malformed Last-Event-ID', async () => {
+    const response = await openSse(baseUrl, '/api/jobs/events', { ...auth, 'Last-Event-ID': 'yesterday' });
+    await response.ended;
+    checkStreamAnswer('streamJobEvents', response);
+    assert.equal(response.status, 400);
+  });
+});

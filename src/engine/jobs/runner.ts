@@ -1,0 +1,149 @@
+import type { Logger } from 'pino';
+import { newId, type IdPrefix } from '../../ids.js';
+import { nowIso } from '../../time.js';
+import type { BackupMode, Job, JobScope, JobStatus, JobSummary, Store } from '../../store/index.js';
+
+/** What a job reports while it runs; `percent` and `updatedAt` are computed here. */
+export interface ProgressUpdate {
+  phase: string;
+  message: string;
+  current: number;
+  /** 0 means indeterminate. */
+  total: number;
+  plannedCurrent?: number;
+  plannedTotal?: number;
+  currentTarget?: string;
+  download?: Record<string, unknown>;
+}
+
+export interface JobProgressRecord extends ProgressUpdate {
+  [field: string]: unknown;
+  percent: number;
+  plannedPercent?: number | null;
+  updatedAt: string;
+}
+
+export interface RunningJob {
+  readonly id: string;
+  log(level: 'info' | 'warn' | 'error', message: string): Promise<void>;
+  /** A structured event (`type` plus fields), streamed to SSE clients as its own event name. */
+  event(type: string, fields?: Record<string, unknown>): Promise<void>;
+  progress(update: ProgressUpdate): Promise<JobProgressRecord>;
+  /** The latest progress, so a final summary can carry it. */
+  readonly lastProgress: JobProgressRecord | undefined;
+}
+
+export interface JobOutcome {
+  status?: Extract<JobStatus, 'success' | 'failed' | 'rolled_back'>;
+  summary: JobSummary;
+}
+
+export interface JobSpec {
+  prefix: Extract<IdPrefix, 'job' | 'chk' | 'dsc'>;
+  type: string;
+  scope: JobScope;
+  stackId?: string;
+  serviceId?: string;
+  createdBy: string;
+  reason: string;
+  allowArchMismatch?: boolean;
+  backupMode?: BackupMode;
+  summary?: JobSummary;
+  /** First log line, e.g. "check started". */
+  startMessage: string;
+  /** Log prefix when the work throws, e.g. "check failed". */
+  failureMessage: string;
+}
+
+export function percentOf(current: number, total: number): number {
+  if (total <= 0) return 0;
+  return Math.max(0, Math.min(100, Math.floor((current * 100) / total)));
+}
+
+/**
+ * Runs background work as jobs: a row that is `running` while the work runs, logs and structured
+ * events as rows (the SSE cursor), and a terminal status with a summary. A failure inside the work
+ * becomes a failed job, never an unhandled rejection.
+ */
+export class JobRunner {
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly logger: Logger,
+  ) {}
+
+  async start(spec: JobSpec, work: (job: RunningJob) => Promise<JobOutcome>): Promise<Job> {
+    const now = nowIso();
+    const job = await this.store.jobs.create({
+      id: newId(spec.prefix),
+      type: spec.type,
+      scope: spec.scope,
+      stackId: spec.stackId,
+      serviceId: spec.serviceId,
+      status: 'running',
+      createdBy: spec.createdBy,
+      reason: spec.reason,
+      allowArchMismatch: spec.allowArchMismatch ?? false,
+      backupMode: spec.backupMode ?? 'inherit',
+      summary: spec.summary ?? {},
+      createdAt: now,
+      startedAt: now,
+    });
+    await this.store.jobs.appendLog(job.id, 'info', spec.startMessage);
+    const running = this.handle(job.id);
+    const done = this.execute(job, spec, running, work).finally(() => this.inFlight.delete(done));
+    this.inFlight.add(done);
+    return job;
+  }
+
+  /** Resolves when every job started so far has finished (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  private async execute(job: Job, spec: JobSpec, running: RunningJob, work: (job: RunningJob) => Promise<JobOutcome>): Promise<void> {
+    try {
+      let outcome: JobOutcome;
+      try {
+        outcome = await work(running);
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        await this.store.jobs.appendLog(job.id, 'error', `${spec.failureMessage}: ${message}`);
+        outcome = { status: 'failed', summary: { ...(spec.summary ?? {}), error: message } };
+      }
+      const summary = running.lastProgress ? { ...outcome.summary, progress: running.lastProgress } : outcome.summary;
+      await this.store.jobs.update(job.id, { status: outcome.status ?? 'success', summary, finishedAt: nowIso() });
+    } catch (error) {
+      // The store itself failed (database gone): leave the job for start-up recovery to settle.
+      this.logger.error({ err: error, jobId: job.id }, 'cannot record job outcome');
+    }
+  }
+
+  private handle(jobId: string): RunningJob {
+    const store = this.store;
+    let lastProgress: JobProgressRecord | undefined;
+    return {
+      id: jobId,
+      get lastProgress() {
+        return lastProgress;
+      },
+      async log(level, message) {
+        await store.jobs.appendLog(jobId, level, message);
+      },
+      async event(type, fields = {}) {
+        await store.jobs.appendLog(jobId, 'event', JSON.stringify({ type, jobId, ts: nowIso(), ...fields }));
+      },
+      async progress(update) {
+        const record: JobProgressRecord = { ...update, percent: percentOf(update.current, update.total), updatedAt: nowIso() };
+        if (update.plannedTotal !== undefined) {
+          record.plannedPercent = update.plannedTotal > 0 ? percentOf(update.plannedCurrent ?? 0, update.plannedTotal) : null;
+        }
+        lastProgress = record;
+        await store.jobs.update(jobId, { progress: record });
+        await store.jobs.appendLog(jobId, 'event', JSON.stringify({ type: 'job_progress', jobId, ts: record.updatedAt, ...record }));
+        return record;
+      },
+    };
+  }
+}

@@ -1,0 +1,80 @@
+import type { EventStream, EventStreamWriter } from './handler-types.js';
+
+export interface StreamFrame {
+  id: number;
+  event: string;
+  data: unknown;
+  /** Close the stream after sending this frame. */
+  final?: boolean;
+}
+
+export interface PollingStreamOptions {
+  /** Rows after `cursor`, at most `limit`, in id order. */
+  read(cursor: number, limit: number): Promise<StreamFrame[]>;
+  startCursor: number;
+  /** Asked after each empty poll; `idlePolls` counts consecutive empty polls. */
+  shouldClose?(idlePolls: number): Promise<boolean>;
+  /** The frame to send when reading fails; the stream closes after it. */
+  errorFrame(error: unknown, cursor: number): { event: string; data: unknown };
+  pollMs?: number;
+  keepAliveMs?: number;
+  batchSize?: number;
+}
+
+/** The resume point of an SSE request: the larger of `afterId` and `Last-Event-ID`, never negative. */
+export function resumeCursor(afterId: number | undefined, lastEventId: string | string[] | undefined): number {
+  const header = Array.isArray(lastEventId) ? lastEventId[0] : lastEventId;
+  const fromHeader = header && /^\d{1,18}$/.test(header.trim()) ? Number(header.trim()) : 0;
+  return Math.max(0, afterId ?? 0, fromHeader);
+}
+
+function sleep(ms: number, writer: EventStreamWriter): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    writer.onClose(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+/**
+ * An SSE stream fed by polling the store: rows carry increasing ids, so a client that reconnects
+ * with the last id it saw misses nothing and sees nothing twice.
+ */
+export function pollingStream(options: PollingStreamOptions): EventStream {
+  const pollMs = options.pollMs ?? 250;
+  const keepAliveMs = options.keepAliveMs ?? 15_000;
+  const batchSize = options.batchSize ?? 200;
+  return {
+    async run(writer) {
+      let cursor = options.startCursor;
+      let idlePolls = 0;
+      let lastWrite = Date.now();
+      while (!writer.closed) {
+        let frames: StreamFrame[];
+        try {
+          frames = await options.read(cursor, batchSize);
+        } catch (error) {
+          const frame = options.errorFrame(error, cursor);
+          writer.event({ event: frame.event, data: frame.data });
+          return;
+        }
+        for (const frame of frames) {
+          writer.event({ id: frame.id, event: frame.event, data: frame.data });
+          cursor = frame.id;
+          if (frame.final) return;
+        }
+        if (frames.length > 0) lastWrite = Date.now();
+        if (frames.length === batchSize) continue;
+        idlePolls = frames.length === 0 ? idlePolls + 1 : 0;
+        if (idlePolls > 0 && options.shouldClose && (await options.shouldClose(idlePolls))) return;
+        if (Date.now() - lastWrite >= keepAliveMs) {
+          writer.comment('keep-alive');
+          lastWrite = Date.now();
+        }
+        await sleep(pollMs, writer);
+      }
+    },
+  };
+}

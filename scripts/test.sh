@@ -1,13 +1,22 @@
 #!/usr/bin/env bash
-# Runs every compiled test against real parts: a throwaway PostgreSQL 15 on loopback is started
-# (and installed when missing) for the store and contract suites, and stopped afterwards.
+# Runs every compiled test against real parts, all on loopback: a throwaway PostgreSQL 15 for the
+# store and contract suites, and a Docker engine, three registries (open, basic auth, bearer
+# token) and Compose for the engine suites. Missing Debian packages are installed; whatever was
+# started here is stopped afterwards, also on failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+cleanup() {
+  scripts/postgres.sh stop || true
+  scripts/infra/down.sh || true
+}
+trap cleanup EXIT
+
 scripts/postgres.sh start
-trap 'scripts/postgres.sh stop' EXIT
+scripts/infra/up.sh
 export DOCKREV_TEST_DATABASE_URL="$(scripts/postgres.sh url)"
 export DOCKREV_TEST_REQUIRE_POSTGRES=1
+export DOCKREV_TEST_REQUIRE_INFRA=1
 
 mapfile -t files < <(find dist/src dist/contract-tests dist/test -name '*.test.js' 2>/dev/null | sort)
 if [[ ${#files[@]} -eq 0 ]]; then
@@ -16,5 +25,5 @@ if [[ ${#files[@]} -eq 0 ]]; then
 fi
 echo "running ${#files[@]} test files"
 rm -rf .tmp/contract-coverage
-node --test --test-reporter=spec "${files[@]}"
+node --test --test-reporter=spec --test-timeout=180000 "${files[@]}"
 node dist/contract-tests/coverage-report.js

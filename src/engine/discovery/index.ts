@@ -1,0 +1,5 @@
+export * from './compose-file.js';
+export * from './config-files.js';
+export * from './env-file.js';
+export * from './image-ref.js';
+export * from './scan.js';

@@ -1,0 +1,333 @@
+import { access, readFile } from 'node:fs/promises';
+import { posix } from 'node:path';
+import type { ComposeConfig, NewService, StackWithServices, Store } from '../../store/index.js';
+import { toIso } from '../../time.js';
+import { COMPOSE_LABELS, type ComposeContainer, type DockerEngine } from '../docker/index.js';
+import {
+  ComposeFileError,
+  mergeComposeServices,
+  parseComposeServices,
+  sameHomepage,
+  servicesFromCompose,
+  type ComposeServices,
+} from './compose-file.js';
+import { normalizeConfigFiles, resolveConfigFiles, sameList } from './config-files.js';
+import { parseEnvFile } from './env-file.js';
+
+export type DiscoveryActionKind = 'created' | 'updated' | 'skipped' | 'failed' | 'marked_missing';
+
+export interface DiscoveryAction {
+  project: string;
+  action: DiscoveryActionKind;
+  stackId?: string;
+  reason?: string;
+  details?: Record<string, unknown>;
+}
+
+export interface DiscoveryScanSummary {
+  projectsSeen: number;
+  stacksCreated: number;
+  stacksUpdated: number;
+  stacksSkipped: number;
+  stacksFailed: number;
+  stacksMarkedMissing: number;
+}
+
+/** The `DiscoveryScanResult` of the API: stored as `summary.scan` of a discovery job. */
+export interface DiscoveryScanResult {
+  startedAt: string;
+  durationMs: number;
+  summary: DiscoveryScanSummary;
+  /** At most `maxActions` entries; the summary counts every project. */
+  actions: DiscoveryAction[];
+}
+
+export interface DiscoveryScanOptions {
+  docker: Pick<DockerEngine, 'listComposeContainers'>;
+  store: Pick<Store, 'stacks' | 'discoveryProjects'>;
+  maxActions: number;
+  now?: () => Date;
+}
+
+/** Runs tasks one at a time, in call order. */
+export class SerialLock {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(task);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+}
+
+/** Serialises every discovery scan of this process (API, periodic loop, webhook fallback). */
+export const discoveryScanLock = new SerialLock();
+
+/**
+ * Finds the running Compose projects and makes stacks, services and discovery projects match them
+ * (behaviour.md §E.1). Problems with one project make that project `invalid`; an unreachable
+ * Docker engine throws DockerUnavailableError before anything is written.
+ */
+export function runDiscoveryScan(options: DiscoveryScanOptions): Promise<DiscoveryScanResult> {
+  return discoveryScanLock.run(() => scan(options));
+}
+
+const UNREADABLE_HINT = '(mount missing? ensure host path is mounted read-only at the same absolute path)';
+
+interface ProjectCompose {
+  composeFiles: string[];
+  envFile?: string;
+  services: NewService[];
+}
+
+interface ProjectFailure {
+  reason: string;
+  details: Record<string, unknown>;
+  composeFiles?: string[];
+}
+
+type ProjectReading = { ok: true; compose: ProjectCompose } | ({ ok: false } & ProjectFailure);
+
+async function scan({ docker, store, maxActions, now = () => new Date() }: DiscoveryScanOptions): Promise<DiscoveryScanResult> {
+  const started = now();
+  const scanAt = toIso(started);
+  const containersByProject = groupByProject(await docker.listComposeContainers());
+
+  const summary: DiscoveryScanSummary = {
+    projectsSeen: 0, stacksCreated: 0, stacksUpdated: 0, stacksSkipped: 0, stacksFailed: 0, stacksMarkedMissing: 0,
+  };
+  const actions: DiscoveryAction[] = [];
+  for (const [project, containers] of containersByProject) {
+    summary.projectsSeen += 1;
+    const reading = await readProject(containers);
+    const action = reading.ok
+      ? await reconcileProject(store, project, reading.compose, scanAt)
+      : await recordInvalidProject(store, project, reading, scanAt);
+    actions.push(action);
+    if (action.action === 'created') summary.stacksCreated += 1;
+    else if (action.action === 'updated') summary.stacksUpdated += 1;
+    else if (action.action === 'skipped') summary.stacksSkipped += 1;
+    else summary.stacksFailed += 1;
+  }
+
+  const unseen = (await store.discoveryProjects.list('include')).filter((known) => !containersByProject.has(known.project));
+  const newlyMissing = new Set(await store.discoveryProjects.markMissing(unseen.map((known) => known.project), scanAt));
+  for (const known of unseen.filter((candidate) => newlyMissing.has(candidate.project))) {
+    summary.stacksMarkedMissing += 1;
+    actions.push({ project: known.project, action: 'marked_missing', ...(known.stackId ? { stackId: known.stackId } : {}) });
+  }
+
+  return {
+    startedAt: scanAt,
+    durationMs: Math.max(0, now().getTime() - started.getTime()),
+    summary,
+    actions: actions.slice(0, Math.max(0, maxActions)),
+  };
+}
+
+/** Projects sorted by name, so actions come in a stable order. */
+function groupByProject(containers: readonly ComposeContainer[]): Map<string, ComposeContainer[]> {
+  const byProject = new Map<string, ComposeContainer[]>();
+  for (const container of containers) {
+    if (!container.project) continue;
+    const group = byProject.get(container.project);
+    if (group) group.push(container);
+    else byProject.set(container.project, [container]);
+  }
+  return new Map([...byProject].sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/** Compose files from the containers' labels, then the services those files declare. */
+async function readProject(containers: readonly ComposeContainer[]): Promise<ProjectReading> {
+  const located = locateComposeFiles(containers);
+  if (!located.ok) return located;
+  const { candidates } = located;
+
+  let chosen: { files: string[]; texts: string[] } | undefined;
+  let firstUnreadable: ProjectFailure | undefined;
+  for (const files of candidates) {
+    const read = await readAll(files);
+    if (read.ok) {
+      chosen = { files, texts: read.texts };
+      break;
+    }
+    firstUnreadable ??= {
+      reason: `compose_file_unreadable: ${read.path} (${read.message}) ${UNREADABLE_HINT}`,
+      details: {},
+      composeFiles: files,
+    };
+  }
+  if (!chosen) return { ok: false, ...firstUnreadable! };
+
+  const envFile = await projectEnvFile(containers, chosen.files[0]!);
+  const variables = envFile ? await readEnvVariables(envFile) : {};
+  const parsed: ComposeServices[] = [];
+  for (const [index, path] of chosen.files.entries()) {
+    try {
+      parsed.push(parseComposeServices(chosen.texts[index]!, variables));
+    } catch (error) {
+      if (!(error instanceof ComposeFileError)) throw error;
+      return { ok: false, reason: `compose_file_invalid: ${path} (${error.message})`, details: {}, composeFiles: chosen.files };
+    }
+  }
+  const services = servicesFromCompose(mergeComposeServices(parsed));
+  if (services.length === 0) return { ok: false, reason: 'compose_no_services', details: {}, composeFiles: chosen.files };
+  return { ok: true, compose: { composeFiles: chosen.files, ...(envFile ? { envFile } : {}), services } };
+}
+
+/** Every container that carries a `config_files` label must name the same files. */
+function locateComposeFiles(
+  containers: readonly ComposeContainer[],
+): { ok: true; candidates: string[][] } | ({ ok: false } & ProjectFailure) {
+  const variants = new Map<string, { candidates: string[][]; services: Set<string> }>();
+  for (const container of containers) {
+    const raw = container.labels[COMPOSE_LABELS.configFiles];
+    if (raw === undefined) continue;
+    const workingDir = container.labels[COMPOSE_LABELS.workingDir];
+    const resolved = resolveConfigFiles(raw, workingDir);
+    if (!resolved.ok) {
+      return {
+        ok: false,
+        reason: resolved.reason,
+        details: { service: container.service, configFiles: raw, ...(workingDir !== undefined ? { workingDir } : {}) },
+      };
+    }
+    const key = JSON.stringify(resolved.candidates[0]);
+    const variant = variants.get(key) ?? { candidates: resolved.candidates, services: new Set<string>() };
+    variant.services.add(container.service);
+    variants.set(key, variant);
+  }
+  if (variants.size === 0) return { ok: false, reason: 'config_files_missing', details: {} };
+  if (variants.size > 1) {
+    const described = [...variants.values()].map((variant) => ({
+      configFiles: variant.candidates[0],
+      services: [...variant.services].sort(),
+    }));
+    return { ok: false, reason: 'config_files_conflict', details: { variants: described } };
+  }
+  return { ok: true, candidates: [...variants.values()][0]!.candidates };
+}
+
+async function readAll(
+  files: readonly string[],
+): Promise<{ ok: true; texts: string[] } | { ok: false; path: string; message: string }> {
+  const texts: string[] = [];
+  for (const path of files) {
+    try {
+      texts.push(await readFile(path, 'utf8'));
+    } catch (error) {
+      return { ok: false, path, message: error instanceof Error ? error.message : String(error) };
+    }
+  }
+  return { ok: true, texts };
+}
+
+/**
+ * The project's env file: Compose v2's `environment_file` label when present, else the `.env`
+ * beside the first Compose file if there is one.
+ */
+async function projectEnvFile(containers: readonly ComposeContainer[], firstComposeFile: string): Promise<string | undefined> {
+  const labelled = containers.find((container) => container.labels[COMPOSE_LABELS.environmentFile]);
+  if (labelled) {
+    const first = normalizeConfigFiles(labelled.labels[COMPOSE_LABELS.environmentFile]!)[0];
+    const workingDir = labelled.labels[COMPOSE_LABELS.workingDir];
+    if (first && posix.isAbsolute(first)) return first;
+    if (first && workingDir && posix.isAbsolute(workingDir)) return posix.resolve(workingDir, first);
+  }
+  const besideComposeFile = posix.join(posix.dirname(firstComposeFile), '.env');
+  return (await exists(besideComposeFile)) ? besideComposeFile : undefined;
+}
+
+/** Variables for interpolation; an unreadable env file only means no variables. */
+async function readEnvVariables(path: string): Promise<Record<string, string>> {
+  try {
+    return parseEnvFile(await readFile(path, 'utf8'));
+  } catch {
+    return {};
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function reconcileProject(
+  store: DiscoveryScanOptions['store'],
+  project: string,
+  compose: ProjectCompose,
+  scanAt: string,
+): Promise<DiscoveryAction> {
+  const composeConfig: ComposeConfig = {
+    type: 'path',
+    composeFiles: compose.composeFiles,
+    ...(compose.envFile ? { envFile: compose.envFile } : {}),
+  };
+  const known = await store.discoveryProjects.get(project);
+  const stack = known?.stackId ? await store.stacks.getWithServices(known.stackId) : undefined;
+
+  let action: DiscoveryAction;
+  if (stack && stackMatches(stack, compose)) {
+    action = { project, action: 'skipped', stackId: stack.id };
+  } else {
+    // A stack deleted since the read makes syncServices answer undefined: create it afresh.
+    const synced = stack ? await store.stacks.syncServices(stack.id, composeConfig, compose.services) : undefined;
+    if (stack && synced) {
+      const details = { servicesAdded: synced.added, servicesUpdated: synced.updated, servicesRemoved: synced.removed };
+      action = { project, action: 'updated', stackId: stack.id, details };
+    } else {
+      const created = await store.stacks.create({ name: project, compose: composeConfig, services: compose.services });
+      action = { project, action: 'created', stackId: created.id };
+    }
+  }
+  await store.discoveryProjects.upsert({
+    project,
+    status: 'active',
+    stackId: action.stackId,
+    configFiles: compose.composeFiles,
+    lastSeenAt: scanAt,
+    lastScanAt: scanAt,
+    lastError: null,
+  });
+  return action;
+}
+
+/**
+ * Unchanged when the files and every service's (ref, tag) are the same; the env file and homepage
+ * labels count too, or edits to them would never reach the stack.
+ */
+function stackMatches(stack: StackWithServices, compose: ProjectCompose): boolean {
+  if (!sameList(stack.compose.composeFiles, compose.composeFiles) || stack.compose.envFile !== compose.envFile) return false;
+  if (stack.services.length !== compose.services.length) return false;
+  const storedByName = new Map(stack.services.map((service) => [service.name, service]));
+  return compose.services.every((wanted) => {
+    const stored = storedByName.get(wanted.name);
+    return (
+      stored !== undefined &&
+      stored.image.ref === wanted.image.ref &&
+      stored.image.tag === wanted.image.tag &&
+      sameHomepage(stored.homepage, wanted.homepage)
+    );
+  });
+}
+
+async function recordInvalidProject(
+  store: DiscoveryScanOptions['store'],
+  project: string,
+  failure: ProjectFailure,
+  scanAt: string,
+): Promise<DiscoveryAction> {
+  await store.discoveryProjects.upsert({
+    project,
+    status: 'invalid',
+    configFiles: failure.composeFiles,
+    lastSeenAt: scanAt,
+    lastScanAt: scanAt,
+    lastError: failure.reason,
+  });
+  return { project, action: 'failed', reason: failure.reason, details: failure.details };
+}

@@ -1,0 +1,193 @@
+import Dockerode from 'dockerode';
+import {
+  COMPOSE_LABELS,
+  healthFromStatusText,
+  type ComposeContainer,
+  type ContainerState,
+} from './containers.js';
+import { describeEndpoint, parseDockerHost, type DockerEndpoint } from './endpoint.js';
+import { DockerError, DockerUnavailableError } from './errors.js';
+import { selectRuntimeDigest } from './runtime-digest.js';
+
+export interface DockerEngineOptions {
+  /** A `DOCKER_HOST` value (`unix:///…` or `tcp://host:port`); default /var/run/docker.sock. */
+  dockerHost?: string;
+  /** Limit for each call to the engine. Default 10 s. */
+  timeoutMs?: number;
+}
+
+export interface ListComposeContainersOptions {
+  project?: string;
+  service?: string;
+  /** Also list containers that are not running. Default false. */
+  includeStopped?: boolean;
+}
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+const INSPECT_CONCURRENCY = 8;
+
+/** Socket-level failures: nothing answered, so the engine as a whole is unavailable. */
+const UNREACHABLE_CODES = new Set([
+  'ENOENT', 'ECONNREFUSED', 'EACCES', 'EPERM', 'ENOTSOCK', 'ECONNRESET', 'EPIPE',
+  'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT',
+]);
+
+/** The reads Dockrev needs from the Docker engine, over dockerode. */
+export class DockerEngine {
+  readonly endpoint: DockerEndpoint;
+  private readonly client: Dockerode;
+  private readonly timeoutMs: number;
+
+  constructor(options: DockerEngineOptions = {}) {
+    this.endpoint = parseDockerHost(options.dockerHost);
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    // docker-modem merges DOCKER_HOST/DOCKER_CERT_PATH from process.env into its options; every
+    // field is set here so only the explicit endpoint counts. Its socket timeout is a backstop
+    // that fires after ours, so our clearer timeout error wins.
+    const transport =
+      this.endpoint.kind === 'socket'
+        ? { socketPath: this.endpoint.socketPath, host: undefined, port: undefined }
+        : { socketPath: undefined, host: this.endpoint.host, port: this.endpoint.port };
+    this.client = new Dockerode({
+      ...transport,
+      protocol: 'http',
+      ca: undefined,
+      cert: undefined,
+      key: undefined,
+      timeout: this.timeoutMs + 1_000,
+    });
+  }
+
+  /** Resolves when the engine answers `/_ping`; throws DockerUnavailableError otherwise. */
+  async ping(): Promise<void> {
+    await this.call('ping', () => this.client.ping());
+  }
+
+  /** Compose-managed containers (one-off `run` containers excluded), filtered by label on the engine. */
+  async listComposeContainers(options: ListComposeContainersOptions = {}): Promise<ComposeContainer[]> {
+    const labelFilters = [options.project === undefined ? COMPOSE_LABELS.project : `${COMPOSE_LABELS.project}=${options.project}`];
+    if (options.service !== undefined) labelFilters.push(`${COMPOSE_LABELS.service}=${options.service}`);
+    const listed = await this.call('list containers', () =>
+      this.client.listContainers({ all: options.includeStopped ?? false, filters: { label: labelFilters } }),
+    );
+    const containers = await mapConcurrently(
+      listed.filter((info) => info.Labels?.[COMPOSE_LABELS.oneoff] !== 'True'),
+      INSPECT_CONCURRENCY,
+      async (info): Promise<ComposeContainer> => {
+        const labels = info.Labels ?? {};
+        const health = healthFromStatusText(info.Status ?? '');
+        return {
+          id: info.Id,
+          name: (info.Names?.[0] ?? info.Id).replace(/^\//, ''),
+          project: labels[COMPOSE_LABELS.project] ?? '',
+          service: labels[COMPOSE_LABELS.service] ?? '',
+          imageId: info.ImageID,
+          configuredImage: await this.configuredImage(info),
+          labels,
+          state: info.State as ContainerState,
+          ...(health ? { health } : {}),
+        };
+      },
+    );
+    return containers.sort(
+      (a, b) => a.project.localeCompare(b.project) || a.service.localeCompare(b.service) || a.name.localeCompare(b.name),
+    );
+  }
+
+  /** `RepoDigests` per image id (deduplicated; an image that no longer exists has none). */
+  async imageRepoDigests(imageIds: readonly string[]): Promise<Map<string, string[]>> {
+    const unique = [...new Set(imageIds)];
+    const digests = await mapConcurrently(unique, INSPECT_CONCURRENCY, async (imageId) => {
+      try {
+        const image = await this.call(`inspect image ${imageId}`, () => this.client.getImage(imageId).inspect());
+        return image.RepoDigests ?? [];
+      } catch (error) {
+        if (error instanceof DockerError && error.statusCode === 404) return [];
+        throw error;
+      }
+    });
+    return new Map(unique.map((imageId, index) => [imageId, digests[index]!]));
+  }
+
+  /** The one repository digest the containers of a service run, if they agree on exactly one. */
+  async runtimeDigest(containers: readonly Pick<ComposeContainer, 'imageId'>[], imageRepoKey: string): Promise<string | undefined> {
+    const digestsByImage = await this.imageRepoDigests(containers.map((container) => container.imageId));
+    return selectRuntimeDigest(
+      containers.map((container) => digestsByImage.get(container.imageId) ?? []),
+      imageRepoKey,
+    );
+  }
+
+  /**
+   * The list API reports `Config.Image` only while that reference still points at the container's
+   * image; once the tag has moved (a newer pull) it reports the image id instead, and only an
+   * inspect still knows what the Compose file asked for.
+   */
+  private async configuredImage(info: Dockerode.ContainerInfo): Promise<string> {
+    if (!info.Image.startsWith('sha256:') && info.Image !== info.ImageID) return info.Image;
+    const inspected = await this.call(`inspect container ${info.Id}`, () => this.client.getContainer(info.Id).inspect());
+    return inspected.Config.Image;
+  }
+
+  private async call<T>(operation: string, request: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new DockerUnavailableError(
+              `Docker engine at ${describeEndpoint(this.endpoint)} did not answer "${operation}" within ${this.timeoutMs} ms`,
+            ),
+          ),
+        this.timeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([request(), timeout]);
+    } catch (error) {
+      throw this.translateError(operation, error);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private translateError(operation: string, error: unknown): Error {
+    if (error instanceof DockerUnavailableError) return error;
+    const { code, statusCode, message } = error as { code?: string; statusCode?: number; message?: string };
+    if (code && UNREACHABLE_CODES.has(code)) {
+      return new DockerUnavailableError(`${this.unreachableReason(code)}; ${this.configurationHint()}`, { cause: error });
+    }
+    const text = (message ?? String(error)).trim();
+    return new DockerError(`docker ${operation} failed: ${text}`, statusCode, { cause: error });
+  }
+
+  private unreachableReason(code: string): string {
+    const where = describeEndpoint(this.endpoint);
+    if (this.endpoint.kind === 'socket') {
+      if (code === 'ENOENT') return `Docker socket ${this.endpoint.socketPath} does not exist`;
+      if (code === 'EACCES' || code === 'EPERM') return `permission denied on Docker socket ${this.endpoint.socketPath}`;
+    }
+    if (code === 'ECONNREFUSED') return `Docker engine at ${where} refused the connection`;
+    return `cannot reach the Docker engine at ${where} (${code})`;
+  }
+
+  private configurationHint(): string {
+    return this.endpoint.kind === 'socket'
+      ? 'mount the Docker socket there or set DOCKER_HOST (unix:///path/to/docker.sock or tcp://host:port)'
+      : 'check DOCKER_HOST and that the engine listens there';
+  }
+}
+
+/** Maps with at most `limit` calls in flight; results keep the input order. */
+async function mapConcurrently<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}

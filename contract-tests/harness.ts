@@ -11,6 +11,7 @@ import { createApp } from '../src/http/app.js';
 import { projectRoot } from '../src/spec.js';
 import { openStore, type Store } from '../src/store/index.js';
 import { loadContract, type Contract } from './contract.js';
+import { openSse } from './sse-client.js';
 
 export const contract: Contract = loadContract('dockrev');
 
@@ -79,20 +80,47 @@ export async function startApi(options: StartOptions = {}): Promise<Api> {
   const app = await createApp({ config, store, logger: pino({ level: 'silent' }) });
   const agent = supertest(app);
   let server: Server | undefined;
+  const listen = async () => {
+    server ??= await new Promise<Server>((resolve) => {
+      const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+    });
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  };
+
+  const checked = (operationId: string, call: CallOptions, result: CallResult): CallResult => {
+    const op = contract.operations.get(operationId)!;
+    recordCoverage('dockrev', operationId, result.status);
+    const problems = contract.checkResponse(operationId, result.status, result.headers['content-type'], result.body);
+    const label = `${op.method.toUpperCase()} ${op.path} → ${result.status}`;
+    assert.deepEqual(problems, [], `${label} breaks the contract:\n${problems.join('\n')}\nbody: ${result.text}`);
+    if (!call.allowInternalError) assert.notEqual(result.status, 500, `${label}: ${result.text}`);
+    return result;
+  };
+
+  // A stream that opened is closed at once: these sweeps only look at status and headers.
+  const streamCall = async (operationId: string, url: string, call: CallOptions): Promise<CallResult> => {
+    const query = new URLSearchParams(Object.entries(call.query ?? {}).map(([name, value]) => [name, String(value)]));
+    const headers: Record<string, string> = { ...call.headers };
+    if (call.user !== undefined) headers['X-Forwarded-User'] = call.user;
+    if (call.groups !== undefined) headers['Remote-Groups'] = call.groups;
+    const connection = await openSse(await listen(), query.size > 0 ? `${url}?${query}` : url, headers);
+    if (connection.status === 200) connection.close();
+    await connection.ended;
+    const isJson = connection.headers['content-type']?.startsWith('application/json');
+    const body = isJson ? JSON.parse(connection.body) : connection.status === 200 ? '' : connection.body;
+    return checked(operationId, call, { status: connection.status, body, text: connection.body, headers: connection.headers as Record<string, string> });
+  };
 
   return {
     store,
     raw: () => supertest.agent(app),
-    async listen() {
-      server ??= await new Promise<Server>((resolve) => {
-        const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
-      });
-      return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    },
+    listen,
     async call(operationId, call = {}) {
       const op = contract.operations.get(operationId);
       assert.ok(op, `unknown operation ${operationId}`);
       const url = urlFor(operationId, call.params);
+      const streams = Object.values(op.responses).some((response) => response.content?.['text/event-stream']);
+      if (streams) return streamCall(operationId, url, call);
       let request = agent[op.method as 'get'](url);
       if (call.query) request = request.query(call.query);
       if (call.user !== undefined) request = request.set('X-Forwarded-User', call.user);
@@ -106,18 +134,14 @@ export async function startApi(options: StartOptions = {}): Promise<Api> {
       const response = await request;
       const contentType = response.headers['content-type'] as string | undefined;
       const body = contentType?.startsWith('application/json') ? response.body : response.text;
-      recordCoverage('dockrev', operationId, response.status);
-      const problems = contract.checkResponse(operationId, response.status, contentType, body);
-      assert.deepEqual(problems, [], `${op.method.toUpperCase()} ${url} → ${response.status} breaks the contract:\n${problems.join('\n')}\nbody: ${response.text}`);
-      if (!call.allowInternalError) assert.notEqual(response.status, 500, `${op.method.toUpperCase()} ${url} → 500: ${response.text}`);
-      return { status: response.status, body, text: response.text, headers: response.headers as Record<string, string> };
+      return checked(operationId, call, { status: response.status, body, text: response.text, headers: response.headers as Record<string, string> });
     },
     async close() {
       if (server) {
         server.closeAllConnections();
         await new Promise((resolve) => server!.close(resolve));
       }
-      await store.close();
+      await store.close().catch(() => undefined);
       if (dir) rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -146,11 +146,15 @@ describe('process start-up and restarts', () => {
       (op) => !(NOT_IMPLEMENTED as readonly string[]).includes(op.operationId) && !['getHealth', 'getVersion', 'createStack'].includes(op.operationId),
     );
     assert.equal(touchesDatabase.length, contract.operations.size - NOT_IMPLEMENTED.length - 3);
-    for (const op of touchesDatabase) {
-      const params = Object.fromEntries([...op.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => [name!, `${name}_x`]));
-      const response = await api.call(op.operationId, { params, body: sampleBody(contract, op), query: sampleQuery(contract, op), allowInternalError: true });
-      assert.equal(response.status, 500, op.operationId);
-      assert.deepEqual(response.body, { error: { code: 'internal', message: 'internal error', details: {} } });
+    try {
+      for (const op of touchesDatabase) {
+        const params = Object.fromEntries([...op.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => [name!, `${name}_x`]));
+        const response = await api.call(op.operationId, { params, body: sampleBody(contract, op), query: sampleQuery(contract, op), allowInternalError: true });
+        assert.equal(response.status, 500, op.operationId);
+        assert.deepEqual(response.body, { error: { code: 'internal', message: 'internal error', details: {} } });
+      }
+    } finally {
+      await api.close();
     }
   });
 });

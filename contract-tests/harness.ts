@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import supertest from 'supertest';
 import { loadConfig } from '../src/config.js';
+import { Engine } from '../src/engine/engine.js';
 import { createApp } from '../src/http/app.js';
 import { projectRoot } from '../src/spec.js';
 import { openStore, type Store } from '../src/store/index.js';
@@ -52,6 +53,7 @@ export interface Api {
   /** Starts a real listener (for streams) and returns its base URL. */
   listen(): Promise<string>;
   store: Store;
+  engine: Engine;
   close(): Promise<void>;
 }
 
@@ -77,7 +79,9 @@ export async function startApi(options: StartOptions = {}): Promise<Api> {
   const sqlitePath = options.sqlitePath ?? join(dir!, 'dockrev.sqlite3');
   const config = loadConfig({ DOCKREV_DB_PATH: sqlitePath, DOCKREV_LOG_LEVEL: 'silent', ...options.env });
   const store = await openStore({ databaseUrl: options.databaseUrl, sqlitePath });
-  const app = await createApp({ config, store, logger: pino({ level: 'silent' }) });
+  const logger = pino({ level: 'silent' });
+  const engine = await Engine.create({ config, store, logger });
+  const app = await createApp({ config, store, engine, logger });
   const agent = supertest(app);
   let server: Server | undefined;
   const listen = async () => {
@@ -113,6 +117,7 @@ export async function startApi(options: StartOptions = {}): Promise<Api> {
 
   return {
     store,
+    engine,
     raw: () => supertest.agent(app),
     listen,
     async call(operationId, call = {}) {
@@ -137,6 +142,7 @@ export async function startApi(options: StartOptions = {}): Promise<Api> {
       return checked(operationId, call, { status: response.status, body, text: response.text, headers: response.headers as Record<string, string> });
     },
     async close() {
+      await engine.stop();
       if (server) {
         server.closeAllConnections();
         await new Promise((resolve) => server!.close(resolve));

@@ -12,6 +12,8 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   auth: AuthConfig;
   webhookSecret?: string;
+  /** `unix:///path` or `tcp://host:port`; the local socket when unset. */
+  dockerHost?: string;
   dockerConfigPath?: string;
   composeBin: string[];
   selfUpgradeUrl: string;
@@ -225,6 +227,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel,
     auth: readAuthConfig(read),
     webhookSecret: read.string('DOCKREV_WEBHOOK_SECRET'),
+    dockerHost: read.string('DOCKER_HOST'),
     dockerConfigPath: read.string('DOCKREV_DOCKER_CONFIG'),
     composeBin,
     selfUpgradeUrl: read.string('DOCKREV_SELF_UPGRADE_URL') ?? '/supervisor/',

@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import { ConfigError, IGNORED_LEGACY_VARIABLES, loadConfig } from './config.js';
+import { Engine } from './engine/engine.js';
 import { createApp } from './http/app.js';
 import { createLogger } from './logger.js';
 import { openStore } from './store/index.js';
@@ -32,7 +33,9 @@ async function main(): Promise<void> {
   const interrupted = await store.jobs.failInterruptedJobs('server_restart');
   if (interrupted > 0) logger.warn({ jobs: interrupted }, 'marked jobs interrupted by a restart as failed');
 
-  const app = await createApp({ config, store, logger });
+  const engine = await Engine.create({ config, store, logger });
+  await engine.startBackground();
+  const app = await createApp({ config, store, engine, logger });
   const server = createServer(app);
   server.keepAliveTimeout = 65_000;
   server.on('error', (error) => {
@@ -50,8 +53,9 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down');
     server.close(() => {
-      store
-        .close()
+      engine
+        .stop()
+        .then(() => store.close())
         .catch(() => undefined)
         .finally(() => process.exit(0));
     });

@@ -1,6 +1,5 @@
 import { notFound } from '../http/errors.js';
 import type { HandlerMap } from '../http/handler-types.js';
-import { notImplemented } from './not-implemented.js';
 import { discoveryProjectView } from './views.js';
 
 type DiscoveryHandlers = Pick<
@@ -24,5 +23,8 @@ export const discoveryHandlers: DiscoveryHandlers = {
       ? { status: 200, body: { ok: true } }
       : notFound('project not found'),
 
-  startDiscoveryScan: notImplemented('startDiscoveryScan'),
+  startDiscoveryScan: async ({ principal, deps }) => {
+    const job = await deps.engine.startDiscovery({ createdBy: principal.name, reason: 'ui' });
+    return { status: 200, body: { jobId: job.id } };
+  },
 };

@@ -4,12 +4,11 @@ import type { DiscoveryProject, IgnoreRule, Job, JobLog, Service, Stack, StackLi
 // Store records → API shapes. Optional fields are omitted when absent, never sent as null.
 type Schemas = components['schemas'];
 
-export function stackListItemView(stack: StackListItem): Schemas['StackListItem'] {
+export function stackListItemView(stack: StackListItem, status: Schemas['StackStatus']): Schemas['StackListItem'] {
   return {
     id: stack.id,
     name: stack.name,
-    // Container state is not observed yet; `unknown` is the honest answer until it is.
-    status: 'unknown',
+    status,
     services: stack.serviceCount,
     updates: stack.updateCount,
     lastCheckAt: stack.lastCheckAt ?? stack.createdAt,

@@ -66,7 +66,7 @@ export function percentOf(current: number, total: number): number {
  * becomes a failed job, never an unhandled rejection.
  */
 export class JobRunner {
-  private readonly inFlight = new Set<Promise<void>>();
+  private readonly inFlight = new Map<string, Promise<void>>();
 
   constructor(
     private readonly store: Store,
@@ -92,14 +92,19 @@ export class JobRunner {
     });
     await this.store.jobs.appendLog(job.id, 'info', spec.startMessage);
     const running = this.handle(job.id);
-    const done = this.execute(job, spec, running, work).finally(() => this.inFlight.delete(done));
-    this.inFlight.add(done);
+    const done = this.execute(job, spec, running, work).finally(() => this.inFlight.delete(job.id));
+    this.inFlight.set(job.id, done);
     return job;
+  }
+
+  /** Resolves when the job this runner started has finished (immediately when it has). */
+  async settled(jobId: string): Promise<void> {
+    await this.inFlight.get(jobId);
   }
 
   /** Resolves when every job started so far has finished (tests, shutdown). */
   async idle(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight.values()]);
   }
 
   private async execute(job: Job, spec: JobSpec, running: RunningJob, work: (job: RunningJob) => Promise<JobOutcome>): Promise<void> {

@@ -1,0 +1,303 @@
+import type { Logger } from 'pino';
+import type { IgnoreRule, Job, JobScope, Service, Stack, Store } from '../../store/index.js';
+import { DockerUnavailableError, selectRuntimeDigest, type ComposeContainer, type DockerEngine } from '../docker/index.js';
+import { SerialLock } from '../discovery/index.js';
+import type { JobRunner, RunningJob, JobOutcome } from '../jobs/runner.js';
+import { CheckSession, type RegistryClient } from '../registry/index.js';
+import { checkService, serviceImageRef, type ServiceCheckResult } from './checker.js';
+
+export interface CheckTarget {
+  scope: JobScope;
+  stackId?: string;
+  serviceId?: string;
+}
+
+export interface JobOrigin {
+  createdBy: string;
+  reason: string;
+}
+
+/** Another job of the same kind already works on the same target. */
+export class JobConflictError extends Error {
+  constructor(
+    message: string,
+    readonly existingJobId: string,
+  ) {
+    super(message);
+    this.name = 'JobConflictError';
+  }
+}
+
+/** A running check older than this is presumed dead and taken over. */
+const STALE_CHECK_MS = 2 * 60 * 60 * 1000;
+/** Services checked at once; registry load is bounded by the client's per-host limit. */
+const SERVICE_CONCURRENCY = 32;
+
+export interface ChecksDeps {
+  store: Store;
+  jobs: JobRunner;
+  docker: Pick<DockerEngine, 'listComposeContainers' | 'imageRepoDigests'>;
+  registry: RegistryClient;
+  hostPlatform: string;
+  logger: Logger;
+}
+
+interface StackWork {
+  stack: Stack;
+  services: Service[];
+}
+
+async function forEachConcurrently<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/** Reports progress when the percentage moves, so 200 services cost at most ~100 event rows. */
+function progressReporter(job: RunningJob, total: number) {
+  let done = 0;
+  let lastPercent = -1;
+  return async (target?: string) => {
+    done += 1;
+    const percent = total > 0 ? Math.floor((done * 100) / total) : 100;
+    if (percent === lastPercent && done < total) return;
+    lastPercent = percent;
+    await job.progress({
+      phase: 'scanning',
+      message: `checking services (${done}/${total})`,
+      current: done,
+      total,
+      plannedCurrent: done,
+      plannedTotal: total,
+      currentTarget: target,
+    });
+  };
+}
+
+/** Checks and runtime scans as jobs, with their 409 guards. */
+export class Checks {
+  private readonly guard = new SerialLock();
+
+  constructor(private readonly deps: ChecksDeps) {}
+
+  /** Starts a check job; with `exclusive`, a running check of the same target is a conflict. */
+  async startCheck(target: CheckTarget, origin: JobOrigin & { prefix: 'chk' | 'job'; exclusive: boolean; startMessage?: string }): Promise<Job> {
+    return this.guard.run(async () => {
+      const { store } = this.deps;
+      if (origin.exclusive) {
+        const running = await store.jobs.findRunning('check', target.scope, target.stackId, target.serviceId);
+        if (running) {
+          const startedAt = Date.parse(running.startedAt ?? running.createdAt);
+          if (Date.now() - startedAt < STALE_CHECK_MS) throw new JobConflictError('check already running', running.id);
+          await store.jobs.terminate(running.id, 'stale_check');
+          await store.jobs.appendLog(running.id, 'warn', 'job terminated: reason=stale_check');
+        }
+      }
+      return this.deps.jobs.start(
+        {
+          prefix: origin.prefix,
+          type: 'check',
+          ...target,
+          createdBy: origin.createdBy,
+          reason: origin.reason,
+          startMessage: origin.startMessage ?? 'check started',
+          failureMessage: 'check failed',
+        },
+        (job) => this.runCheck(job, target),
+      );
+    });
+  }
+
+  async startRuntimeScan(target: CheckTarget, origin: JobOrigin): Promise<Job> {
+    return this.guard.run(async () => {
+      const running = await this.deps.store.jobs.findRunning('runtime_scan', target.scope, target.stackId, target.serviceId);
+      if (running) throw new JobConflictError('runtime scan already running', running.id);
+      return this.deps.jobs.start(
+        {
+          prefix: 'job',
+          type: 'runtime_scan',
+          ...target,
+          ...origin,
+          startMessage: 'runtime scan started',
+          failureMessage: 'runtime scan failed',
+        },
+        (job) => this.runRuntimeScan(job, target, origin.reason),
+      );
+    });
+  }
+
+  /** The stacks and services a target covers; unknown ids select nothing. */
+  private async selection(target: CheckTarget): Promise<StackWork[]> {
+    const { store } = this.deps;
+    if (target.scope === 'service') {
+      const service = target.serviceId ? await store.services.get(target.serviceId) : undefined;
+      const stack = service ? await store.stacks.get(service.stackId) : undefined;
+      return service && stack ? [{ stack, services: [service] }] : [];
+    }
+    const stackIds =
+      target.scope === 'stack' ? (target.stackId ? [target.stackId] : []) : (await store.stacks.list('include')).map((stack) => stack.id);
+    const work: StackWork[] = [];
+    for (const stackId of stackIds) {
+      const stack = await store.stacks.getWithServices(stackId);
+      if (stack) work.push({ stack, services: stack.services });
+    }
+    return work;
+  }
+
+  /** Running containers of a stack's Compose project; undefined when Docker cannot say. */
+  private async containersOf(stack: Stack, job: RunningJob): Promise<ComposeContainer[] | undefined> {
+    try {
+      return await this.deps.docker.listComposeContainers({ project: stack.name });
+    } catch (error) {
+      // Without containers there is no runtime digest; the registry side is still checked.
+      const cause = error instanceof DockerUnavailableError ? 'docker unavailable' : 'docker query failed';
+      await job.log('warn', `${cause} for stack ${stack.name}: ${(error as Error).message}`);
+      return undefined;
+    }
+  }
+
+  /** The repository digest each service's running containers agree on. */
+  private async runtimeDigests(services: Service[], containers: ComposeContainer[]): Promise<Map<string, string | undefined>> {
+    const repoDigests = await this.deps.docker.imageRepoDigests(containers.map((container) => container.imageId));
+    const result = new Map<string, string | undefined>();
+    for (const service of services) {
+      let key: string;
+      try {
+        key = serviceImageRef(service).key;
+      } catch {
+        continue;
+      }
+      const own = containers.filter((container) => container.service === service.name);
+      result.set(service.id, own.length > 0 ? selectRuntimeDigest(own.map((container) => repoDigests.get(container.imageId) ?? []), key) : undefined);
+    }
+    return result;
+  }
+
+  private async rulesByService(): Promise<Map<string, IgnoreRule[]>> {
+    const byService = new Map<string, IgnoreRule[]>();
+    for (const rule of await this.deps.store.ignoreRules.list()) {
+      if (!rule.enabled) continue;
+      const list = byService.get(rule.scope.serviceId) ?? [];
+      list.push(rule);
+      byService.set(rule.scope.serviceId, list);
+    }
+    return byService;
+  }
+
+  private async runCheck(job: RunningJob, target: CheckTarget): Promise<JobOutcome> {
+    const { store, hostPlatform } = this.deps;
+    const work = await this.selection(target);
+    const total = work.reduce((count, stack) => count + stack.services.length, 0);
+    await job.progress({ phase: 'prepare', message: `preparing check targets (${total} services)`, current: 0, total, plannedCurrent: 0, plannedTotal: total });
+    const session = new CheckSession(this.deps.registry, hostPlatform);
+    const rules = await this.rulesByService();
+    const report = progressReporter(job, total);
+    const results: ServiceCheckResult[] = [];
+
+    await forEachConcurrently(work, 4, async ({ stack, services }) => {
+      const containers = await this.containersOf(stack, job);
+      const runtime = containers ? await this.runtimeDigests(services, containers) : new Map<string, string | undefined>();
+      await forEachConcurrently(services, SERVICE_CONCURRENCY, async (service) => {
+        const result = await checkService({ store, session, service, runtimeDigest: runtime.get(service.id), rules: rules.get(service.id) ?? [] });
+        results.push(result);
+        if (result.status !== 'ok') await job.log('warn', `${stack.name}/${service.name}: ${result.error}`);
+        await report(`${stack.name}/${service.name}`);
+      });
+      await store.stacks.setLastCheckAt(stack.id);
+    });
+
+    results.sort((a, b) => a.stackId.localeCompare(b.stackId) || a.service.localeCompare(b.service));
+    const withCandidate = results.filter((result) => result.candidateDigest);
+    const failed = results.filter((result) => result.status === 'failed');
+    await job.log('info', `check finished: servicesChecked=${results.length} servicesWithCandidate=${withCandidate.length}`);
+    await job.progress({ phase: 'done', message: 'check finished', current: total, total, plannedCurrent: total, plannedTotal: total });
+    const newVersions = withCandidate.filter((result) => result.newCandidate && !result.ignored);
+    return {
+      summary: {
+        hostPlatform,
+        scope: target.scope,
+        stackIds: work.map(({ stack }) => stack.id),
+        servicesChecked: results.length,
+        servicesWithCandidate: withCandidate.length,
+        servicesFailed: failed.length,
+        services: results,
+        ...(newVersions.length > 0 ? { newVersions: { services: newVersions } } : {}),
+      },
+    };
+  }
+
+  private async runRuntimeScan(job: RunningJob, target: CheckTarget, reason: string): Promise<JobOutcome> {
+    const { hostPlatform } = this.deps;
+    await job.event('runtime_scan_started', { scope: target.scope, stackId: target.stackId, serviceId: target.serviceId, reason, hostPlatform });
+    try {
+      const summary = await this.scanRuntime(job, target);
+      await job.event('runtime_scan_finished', { summary });
+      return { summary };
+    } catch (error) {
+      // Stream clients wait for this event to close, so it is sent on failure too.
+      const summary = { error: (error as Error).message, progress: job.lastProgress };
+      await job.event('runtime_scan_finished', { status: 'failed', summary });
+      throw error;
+    }
+  }
+
+  private async scanRuntime(job: RunningJob, target: CheckTarget): Promise<Record<string, unknown>> {
+    const { store, hostPlatform } = this.deps;
+    const work = await this.selection(target);
+    await job.progress({ phase: 'prepare', message: `preparing runtime scan (${work.length} stacks)`, current: 0, total: work.length });
+    const rules = await this.rulesByService();
+    // Only drifted services reach the registry, so a scan without drift makes no registry call.
+    let session: CheckSession | undefined;
+    const counts = { stacksScanned: 0, stacksWithErrors: 0, servicesWithRuntimeDigest: 0, servicesDrifted: 0, servicesUpdated: 0 };
+
+    for (const [index, { stack, services }] of work.entries()) {
+      await job.progress({ phase: 'scanning', message: `scanning stack ${stack.name}`, current: index, total: work.length, currentTarget: stack.name });
+      const project = await store.discoveryProjects.get(stack.name);
+      if (!project || project.stackId !== stack.id) continue;
+      let containers: ComposeContainer[];
+      try {
+        containers = await this.deps.docker.listComposeContainers({ project: stack.name });
+      } catch (error) {
+        counts.stacksWithErrors += 1;
+        await job.log('warn', `runtime scan: docker query failed for stack ${stack.id} project ${stack.name}: ${(error as Error).message}`);
+        continue;
+      }
+      counts.stacksScanned += 1;
+      const runtime = await this.runtimeDigests(services, containers);
+      for (const service of services) {
+        const runtimeDigest = runtime.get(service.id);
+        if (!runtimeDigest) continue;
+        counts.servicesWithRuntimeDigest += 1;
+        if (runtimeDigest === service.image.digest) continue;
+        counts.servicesDrifted += 1;
+        session ??= new CheckSession(this.deps.registry, hostPlatform);
+        const result = await checkService({ store, session, service, runtimeDigest, rules: rules.get(service.id) ?? [] });
+        if (result.status === 'failed') {
+          // The registry could not confirm the old candidate against the new runtime: drop it.
+          await store.services.updateState(service.id, { candidate: null, ignore: null });
+        }
+        const updated = await store.services.get(service.id);
+        if (result.status !== 'skipped') counts.servicesUpdated += 1;
+        await job.event('runtime_scan_service', {
+          stackId: stack.id,
+          serviceId: service.id,
+          serviceName: service.name,
+          imageRef: service.image.ref,
+          rawTag: service.image.tag,
+          runtimeDigest,
+          dbDigestBefore: service.image.digest ?? null,
+          updated: { currentDigest: updated?.image.digest ?? null, resolvedTag: updated?.image.resolvedTag ?? null, resolvedTags: updated?.image.resolvedTags ?? [] },
+          changed: true,
+          inferenceOk: result.status === 'ok',
+          ...(result.error ? { error: result.error } : {}),
+        });
+      }
+      await store.stacks.setLastCheckAt(stack.id);
+    }
+
+    await job.progress({ phase: 'done', message: 'runtime scan finished', current: work.length, total: work.length });
+    return { hostPlatform, scope: target.scope, stackIds: work.map(({ stack }) => stack.id), ...counts, progress: job.lastProgress };
+  }
+}

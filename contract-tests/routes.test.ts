@@ -319,6 +319,39 @@ describe('implemented routes', () => {
     });
   });
 
+  describe('checks', () => {
+    it('takes over a check that has been running for more than two hours', async () => {
+      const stale = newId('chk');
+      const threeHoursAgo = new Date(Date.now() - 3 * 3600_000).toISOString();
+      await api.store.jobs.create({ id: stale, type: 'check', scope: 'stack', stackId: 'stk_stale', status: 'running', createdBy: 'ops', reason: 'ui', createdAt: threeHoursAgo, startedAt: threeHoursAgo });
+      const fresh = await api.call('createCheck', { ...as, body: { scope: 'stack', stackId: 'stk_stale' } });
+      assert.equal(fresh.status, 200);
+      await api.engine.jobs.settled(fresh.body.checkId);
+      const old = (await api.call('getJob', { ...as, params: { jobId: stale } })).body.job;
+      assert.equal(old.status, 'failed');
+      assert.equal(old.summary.terminated.reason, 'stale_check');
+      assert.ok(old.logs.some((log: any) => log.msg === 'job terminated: reason=stale_check'));
+      const done = (await api.call('getJob', { ...as, params: { jobId: fresh.body.checkId } })).body.job;
+      assert.equal(done.status, 'success');
+      assert.equal(done.summary.servicesChecked, 0, 'an unknown stack selects nothing');
+    });
+
+    it('refuses a second check of the same target while one runs', async () => {
+      const running = newId('chk');
+      await api.store.jobs.create({ id: running, type: 'check', scope: 'all', status: 'running', createdBy: 'ops', reason: 'ui' });
+      const response = await api.call('createCheck', { ...as, body: { scope: 'all' } });
+      assert.equal(response.status, 409);
+      assert.deepEqual(response.body.error, { code: 'conflict', message: 'check already running', details: { existingJobId: running } });
+      const scan = newId('job');
+      await api.store.jobs.create({ id: scan, type: 'runtime_scan', scope: 'all', status: 'running', createdBy: 'ops', reason: 'ui' });
+      const second = await api.call('createRuntimeScan', { ...as, body: { scope: 'all' } });
+      assert.equal(second.status, 409);
+      assert.equal(second.body.error.details.existingJobId, scan);
+      await api.store.jobs.update(running, { status: 'failed' });
+      await api.store.jobs.update(scan, { status: 'failed' });
+    });
+  });
+
   describe('jobs', () => {
     it('lists newest first with cursor paging and filters, and shows one job with its logs', async () => {
       const ids: string[] = [];

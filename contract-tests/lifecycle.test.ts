@@ -139,6 +139,29 @@ describe('process start-up and restarts', () => {
     });
   }
 
+  it('fails discovery and runtime scans as jobs with a clear error when Docker is unreachable, and keeps answering', async () => {
+    const api = await startApi({ env: { DOCKER_HOST: 'unix:///tmp/dockrev-no-such-docker.sock' } });
+    try {
+      const stack = await api.store.stacks.create({ name: 'offline', compose: { type: 'path', composeFiles: ['/srv/offline/compose.yml'] }, services: [{ name: 'web', image: { ref: 'nginx', tag: 'latest' } }] });
+      await api.store.discoveryProjects.upsert({ project: 'offline', status: 'active', stackId: stack.id });
+      for (const [operationId, body] of [
+        ['startDiscoveryScan', undefined],
+        ['createRuntimeScan', { scope: 'all' }],
+      ] as const) {
+        const started = await api.call(operationId, { body });
+        await api.engine.jobs.settled(started.body.jobId);
+        const { job } = (await api.call('getJob', { params: { jobId: started.body.jobId } })).body;
+        assert.equal(job.status, 'failed', operationId);
+        assert.match(job.summary.error, /dockrev-no-such-docker\.sock/, operationId);
+        assert.ok(job.logs.some((log: any) => log.level === 'error'), operationId);
+      }
+      const listed = (await api.call('listStacks')).body.stacks;
+      assert.equal(listed.find((entry: any) => entry.id === stack.id).status, 'unknown');
+    } finally {
+      await api.close();
+    }
+  });
+
   it('answers 500 in the envelope, without internals, when the database goes away mid-flight', async () => {
     const api = await startApi();
     await api.store.close();

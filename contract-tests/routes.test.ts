@@ -353,6 +353,13 @@ describe('implemented routes', () => {
   });
 
   describe('jobs', () => {
+    // A database of its own: other tests start jobs too.
+    let api: Api;
+    before(async () => {
+      api = await startApi({ env: { DOCKREV_AUTH_ALLOWED_USER: 'ops' } });
+    });
+    after(() => api.close());
+
     it('lists newest first with cursor paging and filters, and shows one job with its logs', async () => {
       const ids: string[] = [];
       for (let index = 0; index < 5; index += 1) {

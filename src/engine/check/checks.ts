@@ -260,6 +260,8 @@ export class Checks {
       try {
         containers = await this.deps.docker.listComposeContainers({ project: stack.name });
       } catch (error) {
+        // No engine at all fails the scan; a query that failed for one stack is counted.
+        if (error instanceof DockerUnavailableError) throw error;
         counts.stacksWithErrors += 1;
         await job.log('warn', `runtime scan: docker query failed for stack ${stack.id} project ${stack.name}: ${(error as Error).message}`);
         continue;

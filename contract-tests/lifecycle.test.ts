@@ -163,7 +163,7 @@ describe('process start-up and restarts', () => {
   });
 
   it('answers 500 in the envelope, without internals, when the database goes away mid-flight', async () => {
-    const api = await startApi();
+    const api = await startApi({ env: { DOCKREV_WEBHOOK_SECRET: 'mid-flight' } });
     await api.store.close();
     const touchesDatabase = [...contract.operations.values()].filter(
       (op) => !(NOT_IMPLEMENTED as readonly string[]).includes(op.operationId) && !['getHealth', 'getVersion', 'createStack'].includes(op.operationId),
@@ -172,7 +172,13 @@ describe('process start-up and restarts', () => {
     try {
       for (const op of touchesDatabase) {
         const params = Object.fromEntries([...op.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => [name!, `${name}_x`]));
-        const response = await api.call(op.operationId, { params, body: sampleBody(contract, op), query: sampleQuery(contract, op), allowInternalError: true });
+        const response = await api.call(op.operationId, {
+          params,
+          body: sampleBody(contract, op),
+          query: sampleQuery(contract, op),
+          headers: { 'X-Dockrev-Webhook-Secret': 'mid-flight' },
+          allowInternalError: true,
+        });
         assert.equal(response.status, 500, op.operationId);
         assert.deepEqual(response.body, { error: { code: 'internal', message: 'internal error', details: {} } });
       }

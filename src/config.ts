@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { projectRoot } from './spec.js';
 
 /** Everything the API process reads from its environment, parsed and validated once. */
@@ -25,6 +25,12 @@ export interface Config {
   deployCheckCommandTimeoutSeconds: number;
   registryRetry: { maxAttempts: number; baseMs: number; maxMs: number };
   updateRetry: { maxAttempts: number; baseMs: number; maxMs: number };
+  /** How long a recreated container may take to become healthy before the update rolls back. */
+  updateHealthTimeoutSeconds: number;
+  /** Image for backup helper containers (needs sh, du and tar). */
+  helperImage: string;
+  /** Where update jobs write their temporary Compose override files. */
+  overrideDir: string;
 }
 
 export interface AuthConfig {
@@ -245,6 +251,9 @@ export function loadConfig(env: Env = process.env): Config {
     deployCheckCommandTimeoutSeconds: read.int('DOCKREV_DEPLOY_CHECK_LOCAL_COMMAND_TIMEOUT_SECONDS', 12, 1),
     registryRetry,
     updateRetry,
+    updateHealthTimeoutSeconds: read.int('DOCKREV_UPDATE_HEALTH_TIMEOUT_SECONDS', 90, 1, 3600),
+    helperImage: read.string('DOCKREV_HELPER_IMAGE') ?? 'busybox:stable',
+    overrideDir: read.string('DOCKREV_OVERRIDE_DIR') ?? join(dirname(read.string('DOCKREV_DB_PATH') ?? './data/dockrev.sqlite3'), 'overrides'),
   };
 
   if (read.problems.length > 0) throw new ConfigError(read.problems);

@@ -29,11 +29,8 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
-  // Work that was running when the previous process stopped cannot be resumed: say so on the job.
-  const interrupted = await store.jobs.failInterruptedJobs('server_restart');
-  if (interrupted > 0) logger.warn({ jobs: interrupted }, 'marked jobs interrupted by a restart as failed');
-
   const engine = await Engine.create({ config, store, logger });
+  await engine.recoverAfterRestart();
   await engine.startBackground();
   const app = await createApp({ config, store, engine, logger });
   const server = createServer(app);

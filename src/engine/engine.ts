@@ -1,11 +1,16 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Job, Stack, Store } from '../store/index.js';
+import { createBackupDocker } from './backup/helper.js';
+import { preUpdateBackup } from './backup/pre-update.js';
 import { Checks, type CheckTarget, type JobOrigin } from './check/checks.js';
 import { runDiscoveryScan } from './discovery/index.js';
 import { DockerEngine, stackStatus, type StackStatus } from './docker/index.js';
 import { JobRunner } from './jobs/runner.js';
 import { RegistryClient, type RegistryClientOptions } from './registry/index.js';
+import { recoverInterruptedUpdates } from './update/recovery.js';
+import { Updates } from './update/updates.js';
+import type { ValidatedUpdatePlan } from './update/validate.js';
 
 export interface EngineOptions {
   config: Config;
@@ -23,6 +28,7 @@ export class Engine {
   readonly jobs: JobRunner;
   readonly docker: DockerEngine;
   readonly checks: Checks;
+  readonly updates: Updates;
   private readonly timers: NodeJS.Timeout[] = [];
 
   private constructor(
@@ -33,6 +39,29 @@ export class Engine {
     this.jobs = new JobRunner(store, logger);
     this.docker = new DockerEngine({ dockerHost: config.dockerHost });
     this.checks = new Checks({ store, jobs: this.jobs, docker: this.docker, registry, hostPlatform: config.hostPlatform, logger });
+    this.updates = new Updates(store, this.jobs, this.updateExecutor());
+  }
+
+  private updateExecutor() {
+    const { config } = this.options;
+    return {
+      docker: this.docker,
+      composeBin: config.composeBin,
+      dockerHost: config.dockerHost,
+      dockerConfigPath: config.dockerConfigPath,
+      retry: config.updateRetry,
+      overrideDir: config.overrideDir,
+      healthTimeoutMs: config.updateHealthTimeoutSeconds * 1000,
+      backup: preUpdateBackup({
+        store: this.options.store,
+        docker: createBackupDocker({ dockerHost: config.dockerHost }),
+        helperImage: config.helperImage,
+      }),
+    };
+  }
+
+  startUpdate(plan: ValidatedUpdatePlan, origin: JobOrigin): Promise<Job> {
+    return this.updates.start(plan, origin);
   }
 
   static async create(options: EngineOptions): Promise<Engine> {
@@ -78,6 +107,32 @@ export class Engine {
       this.options.logger.debug({ err: error }, 'stack status unavailable');
     }
     return statuses;
+  }
+
+  /**
+   * After a restart: jobs that were running cannot resume, so they fail with a reason; services an
+   * interrupted update was changing get a running container again; override files are removed.
+   */
+  async recoverAfterRestart(): Promise<void> {
+    const { store, config, logger } = this.options;
+    const { jobs: updates } = await store.jobs.list({ types: ['update'], status: 'running', limit: 200 });
+    const interrupted = await store.jobs.failInterruptedJobs('server_restart');
+    if (interrupted > 0) logger.warn({ jobs: interrupted }, 'marked jobs interrupted by a restart as failed');
+    const report = await recoverInterruptedUpdates(
+      {
+        store,
+        docker: this.docker,
+        composeBin: config.composeBin,
+        overrideDir: config.overrideDir,
+        dockerHost: config.dockerHost,
+        dockerConfigPath: config.dockerConfigPath,
+        retry: config.updateRetry,
+      },
+      updates.map((job) => job.id),
+    );
+    if (report.restarted.length > 0 || report.failures.length > 0 || report.removedOverrideFiles.length > 0) {
+      logger.warn({ report }, 'recovered interrupted updates');
+    }
   }
 
   /**

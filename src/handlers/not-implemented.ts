@@ -12,7 +12,6 @@ export const NOT_IMPLEMENTED = [
   'refreshServiceVersionInference',
   'getVersionInferenceOverview',
   'streamVersionInferenceEvents',
-  'createUpdate',
   'sendTestNotification',
   'getGithubPackagesSettings',
   'putGithubPackagesSettings',
@@ -28,7 +27,6 @@ export const NOT_IMPLEMENTED = [
   'syncAllGithubPackagesWebhooks',
   'syncGithubPackagesWebhookRepo',
   'syncGithubPackages',
-  'triggerWebhook',
   'receiveGithubPackagesWebhook',
   'getDeployCheckReport',
 ] as const satisfies readonly OperationId[];

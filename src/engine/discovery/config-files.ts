@@ -1,4 +1,5 @@
-import { posix } from 'node:path';
+import { basename, posix } from 'node:path';
+import { jobOwningOverrideEntry } from '../update/execute.js';
 
 export type ConfigFilesFailure = 'config_files_empty' | 'config_files_relative_path_rejected';
 
@@ -11,7 +12,8 @@ export function normalizeConfigFiles(raw: string): string[] {
   const parts = raw
     .split(/[,\r\n]/)
     .map((part) => part.trim())
-    .filter((part) => part !== '');
+    // Containers an update recreated list Dockrev's temporary override file too; it is not the project's.
+    .filter((part) => part !== '' && jobOwningOverrideEntry(basename(part)) === undefined);
   return [...new Set(parts)];
 }
 

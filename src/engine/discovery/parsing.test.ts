@@ -18,6 +18,11 @@ describe('config_files label', () => {
   it('splits on commas and newlines, trims, drops empties and duplicates, keeps order', () => {
     assert.deepEqual(normalizeConfigFiles(' /a.yml,\n/b.yml\r\n/a.yml\n\n,/c.yml '), ['/a.yml', '/b.yml', '/c.yml']);
     assert.deepEqual(normalizeConfigFiles(' , \n'), []);
+    assert.deepEqual(
+      normalizeConfigFiles('/srv/a/compose.yml,/data/overrides/job_01JNR1Y6QK3G7W9T8E2M4B5C6F-stk_01JNR1Y6QK3G7W9T8E2M4B5C6D.yml'),
+      ['/srv/a/compose.yml'],
+      "an update's temporary override file is not one of the project's files",
+    );
   });
 
   it('keeps absolute paths as they are', () => {

@@ -127,7 +127,18 @@ export function createServicesRepository(knex: Knex) {
     return (await services().where({ id }).update({ ...statePatchColumns(patch), updated_at: nowIso() })) > 0;
   }
 
-  return { get, listByStack, list, setArchived, getSettings, putSettings, updateState };
+  /** Several patches in one transaction: a check writes every service it looked at. */
+  async function updateStates(patches: readonly { id: string; patch: ServiceStatePatch }[]): Promise<void> {
+    if (patches.length === 0) return;
+    const now = nowIso();
+    await knex.transaction(async (trx) => {
+      for (const { id, patch } of patches) {
+        await trx('services').where({ id }).update({ ...statePatchColumns(patch), updated_at: now });
+      }
+    });
+  }
+
+  return { get, listByStack, list, setArchived, getSettings, putSettings, updateState, updateStates };
 }
 
 export type ServicesRepository = ReturnType<typeof createServicesRepository>;

@@ -182,8 +182,10 @@ export function createStacksRepository(knex: Knex) {
     return (await stacks().where({ id }).update(archiveColumns(knex, archived, reason))) > 0;
   }
 
-  async function setLastCheckAt(id: string, at: string = nowIso()): Promise<boolean> {
-    return (await stacks().where({ id }).update({ last_check_at: at, updated_at: nowIso() })) > 0;
+  async function setLastCheckAt(ids: string | readonly string[], at: string = nowIso()): Promise<boolean> {
+    const list = typeof ids === 'string' ? [ids] : [...ids];
+    if (list.length === 0) return false;
+    return (await stacks().whereIn('id', list).update({ last_check_at: at, updated_at: nowIso() })) > 0;
   }
 
   /**

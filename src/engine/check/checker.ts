@@ -1,6 +1,5 @@
-import { nowIso } from '../../time.js';
-import type { IgnoreRule, Service, ServiceCandidate, ServiceStatePatch, Store } from '../../store/index.js';
-import { InvalidImageRefError, parseImageRef, type CheckSession, type ImageRef, type ResolvedTag } from '../registry/index.js';
+import type { IgnoreRule, Service, ServiceCandidate, ServiceStatePatch } from '../../store/index.js';
+import { InvalidImageRefError, parseImageRef, type CheckSession, type ImageRef } from '../registry/index.js';
 import { matchIgnoreRule } from './ignore.js';
 
 /** What one service's check found, as it goes into the job summary. */
@@ -26,71 +25,79 @@ function sameCandidate(a: ServiceCandidate | undefined, b: ServiceCandidate | un
   return a?.digest === b?.digest;
 }
 
+export interface ServiceCheck {
+  result: ServiceCheckResult;
+  /** What to store for the service; empty when nothing changed. */
+  patch: ServiceStatePatch;
+}
+
 /**
  * The same-tag check of one service (reference E.3): the running container's digest against the
- * registry's digest for the configured tag. Registry failures keep what was known before and are
- * reported on the service, never thrown; only store failures throw.
+ * registry's digest for the configured tag. It writes nothing (the caller stores all services'
+ * patches at once). Registry failures keep what was known before and are reported on the service.
  */
 export async function checkService(input: {
-  store: Store;
   session: CheckSession;
   service: Service;
   /** The digest the running containers use, when they agree on one. */
   runtimeDigest: string | undefined;
   rules: readonly IgnoreRule[];
-}): Promise<ServiceCheckResult> {
-  const { store, session, service, runtimeDigest, rules } = input;
+  now: string;
+}): Promise<ServiceCheck> {
+  const { session, service, runtimeDigest, rules } = input;
   const base = { serviceId: service.id, stackId: service.stackId, service: service.name };
   let ref: ImageRef;
   try {
     ref = serviceImageRef(service);
   } catch (error) {
-    if (error instanceof InvalidImageRefError) return { ...base, status: 'skipped', error: 'invalid image ref' };
+    if (error instanceof InvalidImageRefError) return { result: { ...base, status: 'skipped', error: 'invalid image ref' }, patch: {} };
     throw error;
   }
 
-  let resolution: ResolvedTag;
-  try {
-    resolution = await session.resolveTag(ref, service.image.tag);
-  } catch (error) {
-    // Keep the previous candidate; record what the runtime tells us for sure.
-    const patch: ServiceStatePatch = {};
-    if (runtimeDigest && runtimeDigest !== service.image.digest) {
-      patch.digest = runtimeDigest;
+  const patch: ServiceStatePatch = {};
+  const noteCurrent = (digest: string | undefined) => {
+    if (digest && digest !== service.image.digest) {
+      patch.digest = digest;
       patch.resolvedTag = null;
       patch.resolvedTags = null;
     }
-    if (Object.keys(patch).length > 0) await store.services.updateState(service.id, patch);
-    return { ...base, status: 'failed', currentDigest: runtimeDigest ?? service.image.digest, error: (error as Error).message };
-  }
+  };
 
-  const currentDigest = runtimeDigest ?? resolution.digest;
-  const patch: ServiceStatePatch = {};
-  if (currentDigest !== service.image.digest) {
-    patch.digest = currentDigest;
-    patch.resolvedTag = null;
-    patch.resolvedTags = null;
-  }
-
-  // Without a running container there is nothing to compare the registry with: keep the candidate.
   let candidate = service.candidate;
-  if (runtimeDigest) {
-    const upToDate = runtimeDigest === resolution.digest || runtimeDigest === resolution.platformDigest;
-    if (upToDate) {
-      candidate = undefined;
-    } else {
-      candidate = { tag: service.image.tag, digest: resolution.digest, archMatch: resolution.archMatch, arch: resolution.platforms };
-      if (service.candidate?.digest === resolution.digest && service.candidate.resolvedTag) {
-        candidate.resolvedTag = service.candidate.resolvedTag;
+  let currentDigest: string;
+  try {
+    const registryDigest = await session.tagDigest(ref, service.image.tag);
+    currentDigest = runtimeDigest ?? registryDigest;
+    // Without a running container there is nothing to compare the registry with: keep the candidate.
+    if (runtimeDigest) {
+      if (runtimeDigest === registryDigest) {
+        candidate = undefined;
+      } else {
+        // Only now are platform details worth a manifest GET (cached by digest for later runs).
+        const details = await session.platformDetails(ref, registryDigest);
+        candidate =
+          runtimeDigest === details.platformDigest
+            ? undefined
+            : {
+                tag: service.image.tag,
+                digest: registryDigest,
+                archMatch: details.archMatch,
+                arch: details.platforms,
+                ...(service.candidate?.digest === registryDigest && service.candidate.resolvedTag ? { resolvedTag: service.candidate.resolvedTag } : {}),
+              };
       }
+      patch.candidate = candidate ?? null;
+      patch.checkedAt = input.now;
     }
-    patch.candidate = candidate ?? null;
-    patch.checkedAt = nowIso();
+  } catch (error) {
+    // Keep the previous candidate; record what the runtime tells us for sure.
+    noteCurrent(runtimeDigest);
+    return { result: { ...base, status: 'failed', currentDigest: runtimeDigest ?? service.image.digest, error: (error as Error).message }, patch };
   }
+  noteCurrent(currentDigest);
 
   const ignore = candidate ? matchIgnoreRule(rules, candidate.tag) : undefined;
-  patch.ignore = ignore ?? null;
-  await store.services.updateState(service.id, patch);
+  if (ignore?.ruleId !== service.ignore?.ruleId) patch.ignore = ignore ?? null;
 
   const result: ServiceCheckResult = { ...base, status: 'ok', currentDigest };
   if (candidate) {
@@ -98,5 +105,5 @@ export async function checkService(input: {
     result.newCandidate = !sameCandidate(candidate, service.candidate);
     if (ignore) result.ignored = true;
   }
-  return result;
+  return { result, patch };
 }

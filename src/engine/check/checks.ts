@@ -4,7 +4,8 @@ import { DockerUnavailableError, selectRuntimeDigest, type ComposeContainer, typ
 import { SerialLock } from '../discovery/index.js';
 import type { JobRunner, RunningJob, JobOutcome } from '../jobs/runner.js';
 import { CheckSession, type RegistryClient } from '../registry/index.js';
-import { checkService, serviceImageRef, type ServiceCheckResult } from './checker.js';
+import { nowIso } from '../../time.js';
+import { checkService, serviceImageRef, type ServiceCheck } from './checker.js';
 
 export interface CheckTarget {
   scope: JobScope;
@@ -32,6 +33,7 @@ export class JobConflictError extends Error {
 const STALE_CHECK_MS = 2 * 60 * 60 * 1000;
 /** Services checked at once; registry load is bounded by the client's per-host limit. */
 const SERVICE_CONCURRENCY = 32;
+const PROGRESS_INTERVAL_MS = 250;
 
 export interface ChecksDeps {
   store: Store;
@@ -55,15 +57,15 @@ async function forEachConcurrently<T>(items: readonly T[], limit: number, work: 
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
-/** Reports progress when the percentage moves, so 200 services cost at most ~100 event rows. */
+/** Reports progress at most every PROGRESS_INTERVAL_MS (and at the end), not once per service. */
 function progressReporter(job: RunningJob, total: number) {
   let done = 0;
-  let lastPercent = -1;
+  let lastAt = 0;
   return async (target?: string) => {
     done += 1;
-    const percent = total > 0 ? Math.floor((done * 100) / total) : 100;
-    if (percent === lastPercent && done < total) return;
-    lastPercent = percent;
+    const now = Date.now();
+    if (now - lastAt < PROGRESS_INTERVAL_MS && done < total) return;
+    lastAt = now;
     await job.progress({
       phase: 'scanning',
       message: `checking services (${done}/${total})`,
@@ -136,40 +138,47 @@ export class Checks {
       const stack = service ? await store.stacks.get(service.stackId) : undefined;
       return service && stack ? [{ stack, services: [service] }] : [];
     }
-    const stackIds =
-      target.scope === 'stack' ? (target.stackId ? [target.stackId] : []) : (await store.stacks.list('include')).map((stack) => stack.id);
-    const work: StackWork[] = [];
-    for (const stackId of stackIds) {
-      const stack = await store.stacks.getWithServices(stackId);
-      if (stack) work.push({ stack, services: stack.services });
+    if (target.scope === 'stack') {
+      const stack = target.stackId ? await store.stacks.getWithServices(target.stackId) : undefined;
+      return stack ? [{ stack, services: stack.services }] : [];
     }
-    return work;
+    const [stacks, services] = await Promise.all([store.stacks.list('include'), store.services.list('include')]);
+    return stacks.map((stack) => ({ stack, services: services.filter((service) => service.stackId === stack.id) }));
   }
 
-  /** Running containers of a stack's Compose project; undefined when Docker cannot say. */
-  private async containersOf(stack: Stack, job: RunningJob): Promise<ComposeContainer[] | undefined> {
+  /**
+   * The running digest of every service in the work, from one container listing and one batch of
+   * image inspections; empty when Docker cannot say (the registry side is still checked).
+   */
+  private async runtimeDigestsOf(work: StackWork[], job: RunningJob): Promise<Map<string, string | undefined>> {
+    const projects = new Set(work.map(({ stack }) => stack.name));
     try {
-      return await this.deps.docker.listComposeContainers({ project: stack.name });
+      const listed = await this.deps.docker.listComposeContainers(projects.size === 1 ? { project: [...projects][0] } : {});
+      const containers = listed.filter((container) => projects.has(container.project));
+      const services = work.flatMap(({ stack, services: own }) => own.map((service) => ({ project: stack.name, service })));
+      return await this.runtimeDigests(services, containers);
     } catch (error) {
-      // Without containers there is no runtime digest; the registry side is still checked.
       const cause = error instanceof DockerUnavailableError ? 'docker unavailable' : 'docker query failed';
-      await job.log('warn', `${cause} for stack ${stack.name}: ${(error as Error).message}`);
-      return undefined;
+      await job.log('warn', `${cause}: ${(error as Error).message}`);
+      return new Map();
     }
   }
 
   /** The repository digest each service's running containers agree on. */
-  private async runtimeDigests(services: Service[], containers: ComposeContainer[]): Promise<Map<string, string | undefined>> {
+  private async runtimeDigests(
+    services: { project: string; service: Service }[],
+    containers: ComposeContainer[],
+  ): Promise<Map<string, string | undefined>> {
     const repoDigests = await this.deps.docker.imageRepoDigests(containers.map((container) => container.imageId));
     const result = new Map<string, string | undefined>();
-    for (const service of services) {
+    for (const { project, service } of services) {
       let key: string;
       try {
         key = serviceImageRef(service).key;
       } catch {
         continue;
       }
-      const own = containers.filter((container) => container.service === service.name);
+      const own = containers.filter((container) => container.project === project && container.service === service.name);
       result.set(service.id, own.length > 0 ? selectRuntimeDigest(own.map((container) => repoDigests.get(container.imageId) ?? []), key) : undefined);
     }
     return result;
@@ -189,26 +198,34 @@ export class Checks {
   private async runCheck(job: RunningJob, target: CheckTarget): Promise<JobOutcome> {
     const { store, hostPlatform } = this.deps;
     const work = await this.selection(target);
-    const total = work.reduce((count, stack) => count + stack.services.length, 0);
+    const services = work.flatMap(({ stack, services: own }) => own.map((service) => ({ stack, service })));
+    const total = services.length;
     await job.progress({ phase: 'prepare', message: `preparing check targets (${total} services)`, current: 0, total, plannedCurrent: 0, plannedTotal: total });
     const session = new CheckSession(this.deps.registry, hostPlatform);
-    const rules = await this.rulesByService();
+    // Every distinct tag goes to the registry now, while Docker is asked what runs.
+    for (const { service } of services) {
+      try {
+        void session.tagDigest(serviceImageRef(service), service.image.tag);
+      } catch {
+        // An invalid ref is reported by checkService.
+      }
+    }
+    const [runtime, rules] = await Promise.all([this.runtimeDigestsOf(work, job), this.rulesByService()]);
     const report = progressReporter(job, total);
-    const results: ServiceCheckResult[] = [];
-
-    await forEachConcurrently(work, 4, async ({ stack, services }) => {
-      const containers = await this.containersOf(stack, job);
-      const runtime = containers ? await this.runtimeDigests(services, containers) : new Map<string, string | undefined>();
-      await forEachConcurrently(services, SERVICE_CONCURRENCY, async (service) => {
-        const result = await checkService({ store, session, service, runtimeDigest: runtime.get(service.id), rules: rules.get(service.id) ?? [] });
-        results.push(result);
-        if (result.status !== 'ok') await job.log('warn', `${stack.name}/${service.name}: ${result.error}`);
-        await report(`${stack.name}/${service.name}`);
-      });
-      await store.stacks.setLastCheckAt(stack.id);
+    const now = nowIso();
+    const checks: ServiceCheck[] = [];
+    await forEachConcurrently(services, SERVICE_CONCURRENCY, async ({ stack, service }) => {
+      const check = await checkService({ session, service, runtimeDigest: runtime.get(service.id), rules: rules.get(service.id) ?? [], now });
+      checks.push(check);
+      if (check.result.status !== 'ok') await job.log('warn', `${stack.name}/${service.name}: ${check.result.error}`);
+      await report(`${stack.name}/${service.name}`);
     });
+    await store.services.updateStates(
+      checks.filter(({ patch }) => Object.keys(patch).length > 0).map(({ result, patch }) => ({ id: result.serviceId, patch })),
+    );
+    await store.stacks.setLastCheckAt(work.map(({ stack }) => stack.id));
 
-    results.sort((a, b) => a.stackId.localeCompare(b.stackId) || a.service.localeCompare(b.service));
+    const results = checks.map(({ result }) => result).sort((a, b) => a.stackId.localeCompare(b.stackId) || a.service.localeCompare(b.service));
     const withCandidate = results.filter((result) => result.candidateDigest);
     const failed = results.filter((result) => result.status === 'failed');
     await job.log('info', `check finished: servicesChecked=${results.length} servicesWithCandidate=${withCandidate.length}`);
@@ -267,7 +284,7 @@ export class Checks {
         continue;
       }
       counts.stacksScanned += 1;
-      const runtime = await this.runtimeDigests(services, containers);
+      const runtime = await this.runtimeDigests(services.map((service) => ({ project: stack.name, service })), containers);
       for (const service of services) {
         const runtimeDigest = runtime.get(service.id);
         if (!runtimeDigest) continue;
@@ -275,11 +292,9 @@ export class Checks {
         if (runtimeDigest === service.image.digest) continue;
         counts.servicesDrifted += 1;
         session ??= new CheckSession(this.deps.registry, hostPlatform);
-        const result = await checkService({ store, session, service, runtimeDigest, rules: rules.get(service.id) ?? [] });
-        if (result.status === 'failed') {
-          // The registry could not confirm the old candidate against the new runtime: drop it.
-          await store.services.updateState(service.id, { candidate: null, ignore: null });
-        }
+        const { result, patch } = await checkService({ session, service, runtimeDigest, rules: rules.get(service.id) ?? [], now: nowIso() });
+        // If the registry could not confirm the old candidate against the new runtime, drop it.
+        await store.services.updateState(service.id, result.status === 'failed' ? { ...patch, candidate: null, ignore: null } : patch);
         const updated = await store.services.get(service.id);
         if (result.status !== 'skipped') counts.servicesUpdated += 1;
         await job.event('runtime_scan_service', {

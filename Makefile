@@ -30,10 +30,15 @@ build: install
 	node_modules/.bin/tsc -p tsconfig.json
 
 run: build
-	node dist/src/main.js
+	npm start --silent
 
 test: lint build
 	scripts/test.sh
+
+# N running services (BENCH_SERVICES, default 200) over M repositories (BENCH_REPOS, default 50):
+# a full check through the API against the floor; figures in .tmp/bench/check.json. See bench/.
+bench: build
+	bench/run.sh
 
 clean:
 	rm -rf dist .tmp

@@ -3,7 +3,6 @@ import { dirname, resolve } from 'node:path';
 import knexPackage from 'knex';
 import type { Knex } from 'knex';
 import type BetterSqlite3 from 'better-sqlite3';
-import pg from 'pg';
 import { migrationSource } from './migrations/index.js';
 
 // knex is CommonJS: under NodeNext its default import is the whole module object.
@@ -78,6 +77,10 @@ async function openPostgres(databaseUrl: string, pgSchema: string | undefined): 
   if (shownUrl === undefined) {
     throw new Error('DATABASE_URL is not a valid URL (expected postgres://user:password@host:port/database)');
   }
+  // Loaded only for PostgreSQL, so an SQLite instance does not carry the driver.
+  const { default: pg } = await import('pg');
+  const parsePgInt8AsNumber = (oid: number, format?: 'text' | 'binary'): ((value: string) => unknown) =>
+    oid === POSTGRES_INT8_OID ? Number : pg.types.getTypeParser(oid, format ?? 'text');
   const knex = createKnex({
     client: 'pg',
     connection: {
@@ -91,10 +94,6 @@ async function openPostgres(databaseUrl: string, pgSchema: string | undefined): 
   await probe(knex, `cannot connect to PostgreSQL at DATABASE_URL=${shownUrl}`);
   if (pgSchema) await knex.raw('create schema if not exists ??', [pgSchema]);
   return knex;
-}
-
-function parsePgInt8AsNumber(oid: number, format?: 'text' | 'binary'): (value: string) => unknown {
-  return oid === POSTGRES_INT8_OID ? Number : pg.types.getTypeParser(oid, format ?? 'text');
 }
 
 async function probe(knex: Knex, message: string): Promise<void> {

@@ -1,4 +1,4 @@
-import Dockerode from 'dockerode';
+import type Dockerode from 'dockerode';
 import { COMPOSE_LABELS } from '../docker/containers.js';
 import { describeEndpoint, parseDockerHost } from '../docker/endpoint.js';
 import { DockerError, DockerUnavailableError } from '../docker/errors.js';
@@ -105,15 +105,21 @@ export function createBackupDocker(options: BackupDockerOptions = {}): BackupDoc
   const apiTimeoutMs = options.apiTimeoutMs ?? DEFAULT_API_TIMEOUT_MS;
   // Every transport field is set so docker-modem ignores DOCKER_HOST/DOCKER_CERT_PATH in the
   // environment. No socket timeout: waiting for a helper is bounded by its own timeout instead.
-  const client = new Dockerode({
-    ...(endpoint.kind === 'socket'
-      ? { socketPath: endpoint.socketPath, host: undefined, port: undefined }
-      : { socketPath: undefined, host: endpoint.host, port: endpoint.port }),
-    protocol: 'http',
-    ca: undefined,
-    cert: undefined,
-    key: undefined,
-  });
+  // dockerode (and the gRPC stack it loads) is only needed once a backup runs.
+  let loaded: Promise<Dockerode> | undefined;
+  const docker = () =>
+    (loaded ??= import('dockerode').then(
+      ({ default: Dockerode }) =>
+        new Dockerode({
+          ...(endpoint.kind === 'socket'
+            ? { socketPath: endpoint.socketPath, host: undefined, port: undefined }
+            : { socketPath: undefined, host: endpoint.host, port: endpoint.port }),
+          protocol: 'http',
+          ca: undefined,
+          cert: undefined,
+          key: undefined,
+        }),
+    ));
 
   const where = describeEndpoint(endpoint);
   const api = async <T>(operation: string, request: () => Promise<T>): Promise<T> => {
@@ -127,7 +133,7 @@ export function createBackupDocker(options: BackupDockerOptions = {}): BackupDoc
 
   async function requireVolume(name: string): Promise<void> {
     try {
-      await api(`inspect volume ${name}`, () => client.getVolume(name).inspect());
+      await api(`inspect volume ${name}`, async () => (await docker()).getVolume(name).inspect());
     } catch (error) {
       if (error instanceof DockerError && error.statusCode === 404) throw new HelperVolumeMissingError(name);
       throw error;
@@ -136,8 +142,8 @@ export function createBackupDocker(options: BackupDockerOptions = {}): BackupDoc
 
   async function createHelper(spec: HelperContainerSpec): Promise<Dockerode.Container> {
     try {
-      return await api('create backup helper container', () =>
-        client.createContainer({
+      return await api('create backup helper container', async () =>
+        (await docker()).createContainer({
           Image: spec.image,
           Entrypoint: ['sh', '-c'],
           Cmd: [spec.script, `dockrev-backup-${spec.purpose}`, ...(spec.args ?? [])],
@@ -186,8 +192,8 @@ export function createBackupDocker(options: BackupDockerOptions = {}): BackupDoc
     async listServiceMounts(project, services) {
       if (services.length === 0) return [];
       const wanted = new Set(services);
-      const containers = await api('list containers', () =>
-        client.listContainers({ all: true, filters: { label: [`${COMPOSE_LABELS.project}=${project}`] } }),
+      const containers = await api('list containers', async () =>
+        (await docker()).listContainers({ all: true, filters: { label: [`${COMPOSE_LABELS.project}=${project}`] } }),
       );
       return containers
         .filter((info) => info.Labels?.[COMPOSE_LABELS.oneoff] !== 'True' && wanted.has(info.Labels?.[COMPOSE_LABELS.service] ?? ''))

@@ -1,4 +1,4 @@
-import Dockerode from 'dockerode';
+import { Agent, request } from 'node:http';
 import {
   COMPOSE_LABELS,
   healthFromStatusText,
@@ -24,6 +24,17 @@ export interface ListComposeContainersOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
+
+/** The fields of `GET /containers/json` entries that Dockrev reads. */
+interface EngineContainer {
+  Id: string;
+  Names?: string[];
+  Image: string;
+  ImageID: string;
+  Labels?: Record<string, string>;
+  State?: string;
+  Status?: string;
+}
 const INSPECT_CONCURRENCY = 8;
 
 /** Socket-level failures: nothing answered, so the engine as a whole is unavailable. */
@@ -32,35 +43,54 @@ const UNREACHABLE_CODES = new Set([
   'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT',
 ]);
 
-/** The reads Dockrev needs from the Docker engine, over dockerode. */
+/** The reads Dockrev needs from the Docker engine, over its HTTP API (a few GETs need no client library). */
 export class DockerEngine {
   readonly endpoint: DockerEndpoint;
-  private readonly client: Dockerode;
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 16 });
   private readonly timeoutMs: number;
 
   constructor(options: DockerEngineOptions = {}) {
     this.endpoint = parseDockerHost(options.dockerHost);
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    // docker-modem merges DOCKER_HOST/DOCKER_CERT_PATH from process.env into its options; every
-    // field is set here so only the explicit endpoint counts. Its socket timeout is a backstop
-    // that fires after ours, so our clearer timeout error wins.
-    const transport =
-      this.endpoint.kind === 'socket'
-        ? { socketPath: this.endpoint.socketPath, host: undefined, port: undefined }
-        : { socketPath: undefined, host: this.endpoint.host, port: this.endpoint.port };
-    this.client = new Dockerode({
-      ...transport,
-      protocol: 'http',
-      ca: undefined,
-      cert: undefined,
-      key: undefined,
-      timeout: this.timeoutMs + 1_000,
+  }
+
+  /** GET on the Engine API, JSON answer; HTTP errors carry the engine's message and status. */
+  private get<T>(path: string): Promise<T> {
+    const where =
+      this.endpoint.kind === 'socket' ? { socketPath: this.endpoint.socketPath } : { host: this.endpoint.host, port: this.endpoint.port };
+    return new Promise<T>((resolve, reject) => {
+      const req = request({ ...where, path, method: 'GET', agent: this.agent, headers: { Host: 'docker' } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          const status = res.statusCode ?? 0;
+          if (status >= 400) {
+            let message = text;
+            try {
+              message = (JSON.parse(text) as { message?: string }).message ?? text;
+            } catch {
+              // a plain-text error body
+            }
+            reject(Object.assign(new Error(`(HTTP ${status}) ${message.trim()}`), { statusCode: status }));
+            return;
+          }
+          try {
+            resolve((text === '' || text === 'OK' ? text : JSON.parse(text)) as T);
+          } catch (error) {
+            reject(error);
+          }
+        });
+      });
+      req.on('error', reject);
+      req.end();
     });
   }
 
   /** Resolves when the engine answers `/_ping`; throws DockerUnavailableError otherwise. */
   async ping(): Promise<void> {
-    await this.call('ping', () => this.client.ping());
+    await this.call('ping', () => this.get('/_ping'));
   }
 
   /** Compose-managed containers (one-off `run` containers excluded), filtered by label on the engine. */
@@ -68,7 +98,9 @@ export class DockerEngine {
     const labelFilters = [options.project === undefined ? COMPOSE_LABELS.project : `${COMPOSE_LABELS.project}=${options.project}`];
     if (options.service !== undefined) labelFilters.push(`${COMPOSE_LABELS.service}=${options.service}`);
     const listed = await this.call('list containers', () =>
-      this.client.listContainers({ all: options.includeStopped ?? false, filters: { label: labelFilters } }),
+      this.get<EngineContainer[]>(
+        `/containers/json?all=${options.includeStopped ? 1 : 0}&filters=${encodeURIComponent(JSON.stringify({ label: labelFilters }))}`,
+      ),
     );
     const containers = await mapConcurrently(
       listed.filter((info) => info.Labels?.[COMPOSE_LABELS.oneoff] !== 'True'),
@@ -97,9 +129,15 @@ export class DockerEngine {
   /** `RepoDigests` per image id (deduplicated; an image that no longer exists has none). */
   async imageRepoDigests(imageIds: readonly string[]): Promise<Map<string, string[]>> {
     const unique = [...new Set(imageIds)];
+    if (unique.length > INSPECT_CONCURRENCY) {
+      // Many images: one listing of the engine's images is far cheaper than an inspect each.
+      const images = await this.call('list images', () => this.get<{ Id: string; RepoDigests?: string[] | null }[]>('/images/json'));
+      const byId = new Map(images.map((image) => [image.Id, image.RepoDigests ?? []]));
+      return new Map(unique.map((imageId) => [imageId, byId.get(imageId) ?? []]));
+    }
     const digests = await mapConcurrently(unique, INSPECT_CONCURRENCY, async (imageId) => {
       try {
-        const image = await this.call(`inspect image ${imageId}`, () => this.client.getImage(imageId).inspect());
+        const image = await this.call(`inspect image ${imageId}`, () => this.get<{ RepoDigests?: string[] }>(`/images/${encodeURIComponent(imageId)}/json`));
         return image.RepoDigests ?? [];
       } catch (error) {
         if (error instanceof DockerError && error.statusCode === 404) return [];
@@ -123,9 +161,11 @@ export class DockerEngine {
    * image; once the tag has moved (a newer pull) it reports the image id instead, and only an
    * inspect still knows what the Compose file asked for.
    */
-  private async configuredImage(info: Dockerode.ContainerInfo): Promise<string> {
+  private async configuredImage(info: EngineContainer): Promise<string> {
     if (!info.Image.startsWith('sha256:') && info.Image !== info.ImageID) return info.Image;
-    const inspected = await this.call(`inspect container ${info.Id}`, () => this.client.getContainer(info.Id).inspect());
+    const inspected = await this.call(`inspect container ${info.Id}`, () =>
+      this.get<{ Config: { Image: string } }>(`/containers/${encodeURIComponent(info.Id)}/json`),
+    );
     return inspected.Config.Image;
   }
 

@@ -25,3 +25,4 @@ if [ ! -f dist/bench/check.bench.js ]; then
   exit 1
 fi
 node dist/bench/check.bench.js
+node dist/bench/update.bench.js

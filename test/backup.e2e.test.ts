@@ -25,19 +25,10 @@ import {
   type RunBackupOptions,
 } from '../src/engine/backup/index.js';
 import { DEFAULT_STACK_BACKUP, DEFAULT_SYSTEM_SETTINGS, type BackupOverride, type ServiceSettings, type StackBackupTarget } from '../src/store/index.js';
-import { createComposeProject, docker, loadInfraEnv, run, uniqueName, type ComposeProject, type InfraEnv } from './fixtures/index.js';
+import { createComposeProject, docker, run, uniqueName, type ComposeProject, infraOrSkip } from './fixtures/index.js';
 
-function infraOrSkipReason(): { infra?: InfraEnv; skip?: string } {
-  try {
-    return { infra: loadInfraEnv() };
-  } catch (error) {
-    if (process.env.DOCKREV_TEST_REQUIRE_INFRA === '1') throw error;
-    const why = error instanceof Error ? error.message : String(error);
-    return { skip: `Docker test infrastructure unavailable (${why}); run scripts/infra/up.sh, or set DOCKREV_TEST_REQUIRE_INFRA=1 to fail instead` };
-  }
-}
 
-const { infra, skip } = infraOrSkipReason();
+const { infra, skip } = infraOrSkip();
 
 const VOLUME_PATH = '/var/lib/app';
 

@@ -17,26 +17,16 @@ import {
   createComposeProject,
   docker,
   imageRef,
-  loadInfraEnv,
   publishImage,
   pushImage,
   removeImages,
   uniqueName,
   type ComposeProject,
-  type InfraEnv,
+  infraOrSkip,
 } from './fixtures/index.js';
 
-function infraOrSkipReason(): { infra?: InfraEnv; skip?: string } {
-  try {
-    return { infra: loadInfraEnv() };
-  } catch (error) {
-    if (process.env.DOCKREV_TEST_REQUIRE_INFRA === '1') throw error;
-    const why = error instanceof Error ? error.message : String(error);
-    return { skip: `Docker test infrastructure unavailable (${why}); run scripts/infra/up.sh, or set DOCKREV_TEST_REQUIRE_INFRA=1 to fail instead` };
-  }
-}
 
-const { infra, skip } = infraOrSkipReason();
+const { infra, skip } = infraOrSkip();
 
 let validateScanResult: ValidateFunction | undefined;
 

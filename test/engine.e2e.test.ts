@@ -9,24 +9,15 @@ import { openSse } from '../contract-tests/sse-client.js';
 import {
   createComposeProject,
   docker,
-  loadInfraEnv,
   pushImage,
   RegistryProxy,
   removeImages,
   repointTag,
   uniqueName,
   type ComposeProject,
-  type InfraEnv,
+  infraOrSkip,
 } from './fixtures/index.js';
 
-function infraOrSkip(): { infra?: InfraEnv; skip?: string } {
-  try {
-    return { infra: loadInfraEnv() };
-  } catch (error) {
-    if (process.env.DOCKREV_TEST_REQUIRE_INFRA === '1') throw error;
-    return { skip: `Docker test infrastructure unavailable: ${(error as Error).message}` };
-  }
-}
 const { infra, skip } = infraOrSkip();
 const as = { user: 'ops' };
 

@@ -18,7 +18,6 @@ import {
   docker,
   fixtureTextIn,
   imageId,
-  loadInfraEnv,
   publishImage,
   removeImages,
   repoDigests,
@@ -27,18 +26,10 @@ import {
   waitFor,
   type ComposeProject,
   type HealthcheckSpec,
-  type InfraEnv,
   type PublishedImage,
+  infraOrSkip,
 } from './fixtures/index.js';
 
-function infraOrSkip(): { infra?: InfraEnv; skip?: string } {
-  try {
-    return { infra: loadInfraEnv() };
-  } catch (error) {
-    if (process.env.DOCKREV_TEST_REQUIRE_INFRA === '1') throw error;
-    return { skip: `Docker test infrastructure unavailable: ${(error as Error).message}` };
-  }
-}
 const { infra, skip } = infraOrSkip();
 
 /** A Compose project running `web` from a pushed image, registered as a stack. */

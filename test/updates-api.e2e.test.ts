@@ -14,23 +14,14 @@ import {
   containerImageId,
   createComposeProject,
   docker,
-  loadInfraEnv,
   publishImage,
   removeImages,
   repointTag,
   uniqueName,
   type ComposeProject,
-  type InfraEnv,
+  infraOrSkip,
 } from './fixtures/index.js';
 
-function infraOrSkip(): { infra?: InfraEnv; skip?: string } {
-  try {
-    return { infra: loadInfraEnv() };
-  } catch (error) {
-    if (process.env.DOCKREV_TEST_REQUIRE_INFRA === '1') throw error;
-    return { skip: `Docker test infrastructure unavailable: ${(error as Error).message}` };
-  }
-}
 const { infra, skip } = infraOrSkip();
 const as = { user: 'ops' };
 

@@ -42,13 +42,9 @@ export interface UpdateTarget {
   skipTagFollowups: boolean;
 }
 
-export interface VersionAnomaly {
-  serviceId: string;
-  serviceName: string;
-  current: string;
-  candidate: string;
-  reason: 'semver_downgrade';
-}
+import type { VersionAnomaly } from './selection.js';
+
+export type { VersionAnomaly };
 
 export interface StackUpdatePlan {
   /** `stack.name` is the Compose project name. */

@@ -127,12 +127,30 @@ export function createServicesRepository(knex: Knex) {
     return (await services().where({ id }).update({ ...statePatchColumns(patch), updated_at: nowIso() })) > 0;
   }
 
-  /** Several patches in one transaction: a check writes every service it looked at. */
+  /**
+   * Several patches in one transaction: a check writes every service it looked at. Patches that only
+   * move `checkedAt` to the same time (the usual case: nothing changed) become one statement.
+   */
   async function updateStates(patches: readonly { id: string; patch: ServiceStatePatch }[]): Promise<void> {
     if (patches.length === 0) return;
     const now = nowIso();
+    const touchOnly = new Map<string, string[]>();
+    const changes: typeof patches[number][] = [];
+    for (const entry of patches) {
+      const keys = Object.keys(entry.patch);
+      if (keys.length === 1 && keys[0] === 'checkedAt' && entry.patch.checkedAt) {
+        touchOnly.set(entry.patch.checkedAt, [...(touchOnly.get(entry.patch.checkedAt) ?? []), entry.id]);
+      } else {
+        changes.push(entry);
+      }
+    }
     await knex.transaction(async (trx) => {
-      for (const { id, patch } of patches) {
+      for (const [checkedAt, ids] of touchOnly) {
+        for (let start = 0; start < ids.length; start += 500) {
+          await trx('services').whereIn('id', ids.slice(start, start + 500)).update({ checked_at: checkedAt, updated_at: now });
+        }
+      }
+      for (const { id, patch } of changes) {
         await trx('services').where({ id }).update({ ...statePatchColumns(patch), updated_at: now });
       }
     });

@@ -361,6 +361,22 @@ function defineStoreSuite(engineName: string, makeEngine: () => Engine): void {
         assert.equal(web?.checkedAt, '2026-03-05T08:00:00.000Z');
         assert.equal(await store.services.updateState('svc_unknown', { digest: 'sha256:x' }), false);
       });
+
+      it('writes the patches of a check at once: checkedAt-only ones together, others one by one', async () => {
+        const stack = await store.stacks.create({ name: 'batch', compose: { type: 'path', composeFiles: [] }, services: [service('a'), service('b'), service('c')] });
+        const [a, b, c] = stack.services.map((entry) => entry.id);
+        const at = '2026-03-05T09:00:00.000Z';
+        await store.services.updateStates([
+          { id: a!, patch: { checkedAt: at } },
+          { id: b!, patch: { checkedAt: at } },
+          { id: c!, patch: { checkedAt: at, digest: 'sha256:c' } },
+        ]);
+        const [first, second, third] = await Promise.all([a, b, c].map((id) => store.services.get(id!)));
+        assert.deepEqual([first?.checkedAt, second?.checkedAt, third?.checkedAt], [at, at, at]);
+        assert.equal(first?.image.digest, undefined);
+        assert.equal(third?.image.digest, 'sha256:c');
+        await store.services.updateStates([]);
+      });
     });
 
     describe('discovery projects', () => {

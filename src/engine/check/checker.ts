@@ -25,6 +25,12 @@ function sameCandidate(a: ServiceCandidate | undefined, b: ServiceCandidate | un
   return a?.digest === b?.digest;
 }
 
+/** Whether storing `a` over `b` would change anything a reader sees. */
+function sameCandidateDetails(a: ServiceCandidate | undefined, b: ServiceCandidate | undefined): boolean {
+  if (!a || !b) return a === b;
+  return a.digest === b.digest && a.tag === b.tag && a.archMatch === b.archMatch && a.resolvedTag === b.resolvedTag && a.arch.join() === b.arch.join();
+}
+
 export interface ServiceCheck {
   result: ServiceCheckResult;
   /** What to store for the service; empty when nothing changed. */
@@ -86,7 +92,7 @@ export async function checkService(input: {
                 ...(service.candidate?.digest === registryDigest && service.candidate.resolvedTag ? { resolvedTag: service.candidate.resolvedTag } : {}),
               };
       }
-      patch.candidate = candidate ?? null;
+      if (!sameCandidateDetails(candidate, service.candidate)) patch.candidate = candidate ?? null;
       patch.checkedAt = input.now;
     }
   } catch (error) {

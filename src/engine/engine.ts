@@ -149,7 +149,7 @@ export class Engine {
         if (running) return;
         running = true;
         tick()
-          .catch((error: unknown) => logger.warn({ err: error, loop: name }, 'background task failed to start'))
+          .catch((error: unknown) => logger.warn({ err: error, loop: name }, 'background task failed'))
           .finally(() => (running = false));
       };
       this.timers.push(setInterval(run, seconds * 1000));

@@ -2,10 +2,10 @@ import type express from 'express';
 import type { Context } from 'openapi-backend';
 import { handlers } from '../handlers/index.js';
 import { loadSpec } from '../spec.js';
-import { authorize, readIdentity, secretsEqual, type AuthDecision, type Principal } from './auth.js';
+import { secretsEqual, type Principal } from './auth.js';
 import type { AppDeps } from './deps.js';
 import { envelope } from './errors.js';
-import { bindHandlers, createHttpServer, type Transport } from './server.js';
+import { bindHandlers, createHttpServer, forwardAuthFor } from './server.js';
 
 const PUBLIC_PRINCIPAL: Principal = { name: 'anonymous' };
 const WEBHOOK_PRINCIPAL: Principal = { name: 'webhook' };
@@ -22,20 +22,7 @@ function securitySchemesOf(context: Context): string[] {
 
 export async function createApp(deps: AppDeps): Promise<express.Express> {
   const { config } = deps;
-  const decisions = new WeakMap<Transport, AuthDecision>();
-  const forwardAuthDecision = (transport: Transport): AuthDecision => {
-    let decision = decisions.get(transport);
-    if (!decision) {
-      const identity = readIdentity(config.auth, transport.req.headers, transport.req.socket.remoteAddress);
-      decision = authorize(config.auth, identity);
-      decisions.set(transport, decision);
-    }
-    return decision;
-  };
-  const forwardAuth = (transport: Transport) => {
-    const decision = forwardAuthDecision(transport);
-    return decision.ok ? decision.principal : false;
-  };
+  const forwardAuth = forwardAuthFor(config.auth);
 
   const principalOf = (context: Context): Principal => {
     const results = context.security ?? {};
@@ -46,18 +33,15 @@ export async function createApp(deps: AppDeps): Promise<express.Express> {
     return PUBLIC_PRINCIPAL;
   };
 
-  const bound = bindHandlers(handlers, deps, {
-    principal: principalOf,
-    identity: (transport) => readIdentity(config.auth, transport.req.headers, transport.req.socket.remoteAddress),
-  });
+  const bound = bindHandlers(handlers, deps, { principal: principalOf, identity: forwardAuth.identity });
 
   return createHttpServer({
     document: loadSpec('dockrev'),
     logger: deps.logger,
     handlers: bound,
     security: {
-      forwardAuth,
-      forwardAuthGroup: forwardAuth,
+      forwardAuth: forwardAuth.check,
+      forwardAuthGroup: forwardAuth.check,
       webhookSecret: (transport) => {
         const provided = headerText(transport.req.headers['x-dockrev-webhook-secret']);
         return config.webhookSecret && provided !== undefined && secretsEqual(provided, config.webhookSecret)
@@ -74,7 +58,7 @@ export async function createApp(deps: AppDeps): Promise<express.Express> {
         const message = config.webhookSecret ? 'invalid webhook secret' : 'webhook secret is not configured';
         return { status: 401, body: envelope('unauthorized', message, details) };
       }
-      const decision = forwardAuthDecision(transport);
+      const decision = forwardAuth.decision(transport);
       const details = decision.ok ? {} : decision.details;
       const message = decision.ok ? 'authentication required' : decision.details.message;
       return { status: 401, body: envelope('auth_required', message, { ...details }) };

@@ -2,7 +2,8 @@ import express, { type Request, type Response } from 'express';
 import type { Context, Document } from 'openapi-backend';
 import type { Logger } from 'pino';
 import { envelope, HttpError } from './errors.js';
-import type { Identity, Principal } from './auth.js';
+import type { AuthConfig } from '../config.js';
+import { authorize, readIdentity, type AuthDecision, type Identity, type Principal } from './auth.js';
 import type { EventStream, EventStreamWriter, RequestContext } from './handler-types.js';
 import { createBackend } from './openapi.js';
 
@@ -159,6 +160,32 @@ function send(req: Request, res: Response, result: HttpResult): void {
   } else {
     res.type(contentType).send(result.body as string | Buffer);
   }
+}
+
+/**
+ * Forward authentication of one request, read and decided once however many security schemes,
+ * the 401 builder and the handler context ask for it.
+ */
+export function forwardAuthFor(config: AuthConfig) {
+  const seen = new WeakMap<Transport, { identity: Identity; decision: AuthDecision }>();
+  const of = (transport: Transport) => {
+    let entry = seen.get(transport);
+    if (!entry) {
+      const identity = readIdentity(config, transport.req.headers, transport.req.socket.remoteAddress);
+      entry = { identity, decision: authorize(config, identity) };
+      seen.set(transport, entry);
+    }
+    return entry;
+  };
+  return {
+    identity: (transport: Transport): Identity => of(transport).identity,
+    decision: (transport: Transport): AuthDecision => of(transport).decision,
+    /** The security-handler answer: the principal when admitted, else false. */
+    check: (transport: Transport): Principal | false => {
+      const { decision } = of(transport);
+      return decision.ok ? decision.principal : false;
+    },
+  };
 }
 
 /**

@@ -1,6 +1,6 @@
 import type express from 'express';
-import { authorize, readIdentity, type Principal } from '../http/auth.js';
-import { bindHandlers, createHttpServer, type Transport } from '../http/server.js';
+import type { Principal } from '../http/auth.js';
+import { bindHandlers, createHttpServer, forwardAuthFor } from '../http/server.js';
 import { loadSpec } from '../spec.js';
 import { supervisorHandlers, type SupervisorDeps } from './handlers.js';
 
@@ -8,29 +8,19 @@ const SPEC_BASE_PATH = '/supervisor';
 
 export async function createSupervisorApp(deps: SupervisorDeps): Promise<express.Express> {
   const { config } = deps;
-  const decide = (transport: Transport) =>
-    authorize(config.auth, readIdentity(config.auth, transport.req.headers, transport.req.socket.remoteAddress));
+  const forwardAuth = forwardAuthFor(config.auth);
 
   return createHttpServer({
     document: loadSpec('supervisor'),
     logger: deps.logger,
     handlers: bindHandlers(supervisorHandlers, deps, {
       principal: (context) => (context.security?.forwardAuth || context.security?.forwardAuthGroup || { name: 'anonymous' }) as Principal,
-      identity: (transport) => readIdentity(config.auth, transport.req.headers, transport.req.socket.remoteAddress),
+      identity: forwardAuth.identity,
     }),
-    security: {
-      forwardAuth: (transport) => {
-        const decision = decide(transport);
-        return decision.ok ? decision.principal : false;
-      },
-      forwardAuthGroup: (transport) => {
-        const decision = decide(transport);
-        return decision.ok ? decision.principal : false;
-      },
-    },
+    security: { forwardAuth: forwardAuth.check, forwardAuthGroup: forwardAuth.check },
     // The supervisor's 401 carries no details (unlike the API's).
     unauthorized: (_context, transport) => {
-      const decision = decide(transport);
+      const decision = forwardAuth.decision(transport);
       const message = decision.ok ? 'authentication required' : decision.details.message;
       return { status: 401, body: { error: { code: 'auth_required', message, details: {} } } };
     },

@@ -1,23 +1,6 @@
-import { JobConflictError, type CheckTarget } from '../engine/check/checks.js';
+import { checkTarget, JobConflictError } from '../engine/check/checks.js';
 import { badRequest, conflict } from '../http/errors.js';
 import type { HandlerMap } from '../http/handler-types.js';
-
-interface TargetInput {
-  scope: CheckTarget['scope'];
-  stackId?: string | null;
-  serviceId?: string | null;
-}
-
-/** The scope's id must be present and non-blank; the other ids are ignored. */
-export function checkTarget(input: TargetInput): CheckTarget | { problem: string } {
-  const stackId = input.stackId?.trim() || undefined;
-  const serviceId = input.serviceId?.trim() || undefined;
-  if (input.scope === 'stack' && !stackId) return { problem: 'stackId is required for scope=stack' };
-  if (input.scope === 'service' && !serviceId) return { problem: 'serviceId is required for scope=service' };
-  if (input.scope === 'stack') return { scope: 'stack', stackId };
-  if (input.scope === 'service') return { scope: 'service', serviceId };
-  return { scope: 'all' };
-}
 
 export const checksHandlers: Pick<HandlerMap, 'createCheck' | 'createRuntimeScan'> = {
   createCheck: async ({ body, principal, deps }) => {

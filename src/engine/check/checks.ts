@@ -13,6 +13,24 @@ export interface CheckTarget {
   serviceId?: string;
 }
 
+/** The message when a scope lacks the id it names (blank counts as missing); shared by checks, runtime scans and updates. */
+export function scopeIdProblem(scope: JobScope, stackId: string | undefined, serviceId: string | undefined): string | undefined {
+  if (scope === 'stack' && !stackId) return 'stackId is required for scope=stack';
+  if (scope === 'service' && !serviceId) return 'serviceId is required for scope=service';
+  return undefined;
+}
+
+/** A check or runtime-scan target from a request: the scope's own id, trimmed; other ids are dropped. */
+export function checkTarget(input: { scope: JobScope; stackId?: string | null; serviceId?: string | null }): CheckTarget | { problem: string } {
+  const stackId = input.stackId?.trim() || undefined;
+  const serviceId = input.serviceId?.trim() || undefined;
+  const problem = scopeIdProblem(input.scope, stackId, serviceId);
+  if (problem) return { problem };
+  if (input.scope === 'stack') return { scope: 'stack', stackId };
+  if (input.scope === 'service') return { scope: 'service', serviceId };
+  return { scope: 'all' };
+}
+
 export interface JobOrigin {
   createdBy: string;
   reason: string;

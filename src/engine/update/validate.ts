@@ -1,5 +1,6 @@
 import type { components } from '../../generated/dockrev.js';
 import type { Service, StackWithServices, Store } from '../../store/index.js';
+import { scopeIdProblem } from '../check/checks.js';
 import {
   selectUpdateServices,
   type SelectionOptions,
@@ -139,8 +140,8 @@ export async function validateUpdateRequest(
   const backupMode = body.backupMode ?? 'inherit';
 
   // 1. scope/id presence
-  if (scope === 'stack' && !stackId) return invalid('stackId is required for scope=stack');
-  if (scope === 'service' && !serviceId) return invalid('serviceId is required for scope=service');
+  const missingId = scopeIdProblem(scope, stackId, serviceId);
+  if (missingId) return invalid(missingId);
 
   // 2.–5. where the targets come from, and their shape
   const collected = collectTargets(body, serviceId);
@@ -394,8 +395,8 @@ export type WebhookTriggerValidation =
 export function validateWebhookTrigger(body: WebhookTriggerInput): WebhookTriggerValidation {
   const stackId = text(body.stackId);
   const serviceId = text(body.serviceId);
-  if (body.scope === 'stack' && !stackId) return invalid('stackId is required for scope=stack');
-  if (body.scope === 'service' && !serviceId) return invalid('serviceId is required for scope=service');
+  const missingId = scopeIdProblem(body.scope, stackId, serviceId);
+  if (missingId) return invalid(missingId);
   const ids = { ...(stackId ? { stackId } : {}), ...(serviceId ? { serviceId } : {}) };
   if (body.action === 'check') return { ok: true, action: 'check', scope: body.scope, ...ids };
 

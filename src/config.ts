@@ -4,12 +4,21 @@ import { dirname, join } from 'node:path';
 import { projectRoot } from './spec.js';
 
 /** Everything the API process reads from its environment, parsed and validated once. */
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export interface RetryPolicy {
+  maxAttempts: number;
+  baseMs: number;
+  maxMs: number;
+}
+
 export interface Config {
   http: { host: string; port: number };
   databaseUrl?: string;
   sqlitePath: string;
   appVersion: string;
-  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  logLevel: LogLevel;
   auth: AuthConfig;
   webhookSecret?: string;
   /** `unix:///path` or `tcp://host:port`; the local socket when unset. */
@@ -23,8 +32,8 @@ export interface Config {
   discovery: { intervalSeconds: number; maxActions: number };
   runtimeScanIntervalSeconds: number;
   deployCheckCommandTimeoutSeconds: number;
-  registryRetry: { maxAttempts: number; baseMs: number; maxMs: number };
-  updateRetry: { maxAttempts: number; baseMs: number; maxMs: number };
+  registryRetry: RetryPolicy;
+  updateRetry: RetryPolicy;
   /** How long a recreated container may take to become healthy before the update rolls back. */
   updateHealthTimeoutSeconds: number;
   /** Image for backup helper containers (needs sh, du and tar). */
@@ -91,6 +100,33 @@ export class EnvReader {
       return fallback;
     }
     return value;
+  }
+
+  /** A listen address; an unparsable one is reported and the default used. */
+  hostPort(name: string, fallback: string): { host: string; port: number } {
+    const raw = this.string(name) ?? fallback;
+    const parsed = parseHostPort(raw);
+    if (parsed) return parsed;
+    this.problem(name, `expected host:port (e.g. ${fallback}), got '${raw}'`);
+    return parseHostPort(fallback)!;
+  }
+
+  logLevel(): LogLevel {
+    const level = (this.string('DOCKREV_LOG_LEVEL') ?? 'info') as LogLevel;
+    if (LOG_LEVELS.includes(level)) return level;
+    this.problem('DOCKREV_LOG_LEVEL', `expected one of ${LOG_LEVELS.join('/')}, got '${level}'`);
+    return 'info';
+  }
+
+  /** `<prefix>_MAX_ATTEMPTS`, `_BASE_MS` and `_MAX_MS`, with max at least base. */
+  retry(prefix: string, defaults: RetryPolicy): RetryPolicy {
+    const policy = {
+      maxAttempts: this.int(`${prefix}_MAX_ATTEMPTS`, defaults.maxAttempts, 1, 20),
+      baseMs: this.int(`${prefix}_BASE_MS`, defaults.baseMs, 0, 600_000),
+      maxMs: this.int(`${prefix}_MAX_MS`, defaults.maxMs, 0, 600_000),
+    };
+    if (policy.maxMs < policy.baseMs) this.problem(`${prefix}_MAX_MS`, `must be at least ${prefix}_BASE_MS (${policy.baseMs})`);
+    return policy;
   }
 
   problem(name: string, message: string): void {
@@ -186,19 +222,13 @@ export function readAuthConfig(read: EnvReader): AuthConfig {
 export function loadConfig(env: Env = process.env): Config {
   const read = new EnvReader(env);
 
-  const addrRaw = read.string('DOCKREV_HTTP_ADDR') ?? '0.0.0.0:50883';
-  const http = parseHostPort(addrRaw);
-  if (!http) read.problem('DOCKREV_HTTP_ADDR', `expected host:port (e.g. 0.0.0.0:50883), got '${addrRaw}'`);
+  const http = read.hostPort('DOCKREV_HTTP_ADDR', '0.0.0.0:50883');
 
   const databaseUrl = read.string('DATABASE_URL');
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     read.problem('DATABASE_URL', 'expected a postgres:// or postgresql:// URL');
   }
 
-  const logLevel = (read.string('DOCKREV_LOG_LEVEL') ?? 'info') as Config['logLevel'];
-  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
-    read.problem('DOCKREV_LOG_LEVEL', `expected one of fatal/error/warn/info/debug/trace/silent, got '${logLevel}'`);
-  }
 
   const hostPlatform = read.string('DOCKREV_HOST_PLATFORM') ?? defaultHostPlatform();
   if (!/^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/.test(hostPlatform)) {
@@ -208,29 +238,14 @@ export function loadConfig(env: Env = process.env): Config {
   const composeBinRaw = read.string('DOCKREV_COMPOSE_BIN') ?? 'docker-compose';
   const composeBin = composeBinRaw.split(/\s+/);
 
-  const registryRetry = {
-    maxAttempts: read.int('DOCKREV_REGISTRY_RETRY_MAX_ATTEMPTS', 3, 1, 20),
-    baseMs: read.int('DOCKREV_REGISTRY_RETRY_BASE_MS', 250, 0, 600_000),
-    maxMs: read.int('DOCKREV_REGISTRY_RETRY_MAX_MS', 2000, 0, 600_000),
-  };
-  if (registryRetry.maxMs < registryRetry.baseMs) {
-    read.problem('DOCKREV_REGISTRY_RETRY_MAX_MS', `must be at least DOCKREV_REGISTRY_RETRY_BASE_MS (${registryRetry.baseMs})`);
-  }
-  const updateRetry = {
-    maxAttempts: read.int('DOCKREV_UPDATE_IDEMPOTENT_RETRY_MAX_ATTEMPTS', 3, 1, 20),
-    baseMs: read.int('DOCKREV_UPDATE_IDEMPOTENT_RETRY_BASE_MS', 300, 0, 600_000),
-    maxMs: read.int('DOCKREV_UPDATE_IDEMPOTENT_RETRY_MAX_MS', 3000, 0, 600_000),
-  };
-  if (updateRetry.maxMs < updateRetry.baseMs) {
-    read.problem('DOCKREV_UPDATE_IDEMPOTENT_RETRY_MAX_MS', `must be at least DOCKREV_UPDATE_IDEMPOTENT_RETRY_BASE_MS (${updateRetry.baseMs})`);
-  }
+  const sqlitePath = read.string('DOCKREV_DB_PATH') ?? './data/dockrev.sqlite3';
 
   const config: Config = {
-    http: http ?? { host: '0.0.0.0', port: 50883 },
+    http,
     databaseUrl,
-    sqlitePath: read.string('DOCKREV_DB_PATH') ?? './data/dockrev.sqlite3',
+    sqlitePath,
     appVersion: read.string('APP_EFFECTIVE_VERSION') ?? packageInfo().version,
-    logLevel,
+    logLevel: read.logLevel(),
     auth: readAuthConfig(read),
     webhookSecret: read.string('DOCKREV_WEBHOOK_SECRET'),
     dockerHost: read.string('DOCKER_HOST'),
@@ -249,11 +264,11 @@ export function loadConfig(env: Env = process.env): Config {
     },
     runtimeScanIntervalSeconds: read.int('DOCKREV_RUNTIME_SCAN_INTERVAL_SECONDS', 600, 30),
     deployCheckCommandTimeoutSeconds: read.int('DOCKREV_DEPLOY_CHECK_LOCAL_COMMAND_TIMEOUT_SECONDS', 12, 1),
-    registryRetry,
-    updateRetry,
+    registryRetry: read.retry('DOCKREV_REGISTRY_RETRY', { maxAttempts: 3, baseMs: 250, maxMs: 2000 }),
+    updateRetry: read.retry('DOCKREV_UPDATE_IDEMPOTENT_RETRY', { maxAttempts: 3, baseMs: 300, maxMs: 3000 }),
     updateHealthTimeoutSeconds: read.int('DOCKREV_UPDATE_HEALTH_TIMEOUT_SECONDS', 90, 1, 3600),
     helperImage: read.string('DOCKREV_HELPER_IMAGE') ?? 'busybox:stable',
-    overrideDir: read.string('DOCKREV_OVERRIDE_DIR') ?? join(dirname(read.string('DOCKREV_DB_PATH') ?? './data/dockrev.sqlite3'), 'overrides'),
+    overrideDir: read.string('DOCKREV_OVERRIDE_DIR') ?? join(dirname(sqlitePath), 'overrides'),
   };
 
   if (read.problems.length > 0) throw new ConfigError(read.problems);

@@ -1,11 +1,11 @@
-import { EnvReader, packageInfo, parseHostPort, readAuthConfig, ConfigError, type AuthConfig, type Env } from '../config.js';
+import { EnvReader, packageInfo, readAuthConfig, ConfigError, type AuthConfig, type Env, type LogLevel } from '../config.js';
 
 /** The supervisor process's environment (behaviour: supervisor variables plus DOCKREV_AUTH_*). */
 export interface SupervisorConfig {
   http: { host: string; port: number };
   basePath: string;
   appVersion: string;
-  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  logLevel: LogLevel;
   auth: AuthConfig;
   target: {
     imageRepo: string;
@@ -36,9 +36,7 @@ function repositoryLink(raw: string | undefined): string | undefined {
 
 export function loadSupervisorConfig(env: Env = process.env): SupervisorConfig {
   const read = new EnvReader(env);
-  const addrRaw = read.string('DOCKREV_SUPERVISOR_HTTP_ADDR') ?? '0.0.0.0:50884';
-  const http = parseHostPort(addrRaw);
-  if (!http) read.problem('DOCKREV_SUPERVISOR_HTTP_ADDR', `expected host:port (e.g. 0.0.0.0:50884), got '${addrRaw}'`);
+  const http = read.hostPort('DOCKREV_SUPERVISOR_HTTP_ADDR', '0.0.0.0:50884');
 
   const basePathRaw = read.string('DOCKREV_SUPERVISOR_BASE_PATH') ?? '/supervisor';
   const basePath = basePathRaw.replace(/\/+$/, '');
@@ -46,18 +44,14 @@ export function loadSupervisorConfig(env: Env = process.env): SupervisorConfig {
     read.problem('DOCKREV_SUPERVISOR_BASE_PATH', `must start with '/' and must not be '/', got '${basePathRaw}'`);
   }
 
-  const logLevel = (read.string('DOCKREV_LOG_LEVEL') ?? 'info') as SupervisorConfig['logLevel'];
-  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
-    read.problem('DOCKREV_LOG_LEVEL', `expected one of fatal/error/warn/info/debug/trace/silent, got '${logLevel}'`);
-  }
 
   const pkg = packageInfo();
   const author = pkg.author?.replace(/<[^>]*>/, '').trim();
   const config: SupervisorConfig = {
-    http: http ?? { host: '0.0.0.0', port: 50884 },
+    http,
     basePath,
     appVersion: read.string('APP_EFFECTIVE_VERSION') ?? pkg.version,
-    logLevel,
+    logLevel: read.logLevel(),
     auth: readAuthConfig(read),
     target: {
       imageRepo: read.string('DOCKREV_SUPERVISOR_TARGET_IMAGE_REPO') ?? 'ghcr.io/ivanli-cn/dockrev',

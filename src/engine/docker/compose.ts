@@ -4,12 +4,9 @@ import { spawn } from 'node:child_process';
 import { copyFile, mkdir, rm, stat, symlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import type { RetryPolicy } from '../../config.js';
 
-export interface RetryPolicy {
-  maxAttempts: number;
-  baseMs: number;
-  maxMs: number;
-}
+export type { RetryPolicy };
 
 /** Where command lines and their results go: the job's log. */
 export interface CommandLog {

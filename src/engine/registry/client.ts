@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import type { Config } from '../../config.js';
+import type { Config, RetryPolicy } from '../../config.js';
 import { parseChallenge, TokenCache, type Challenge, type IssuedToken } from './auth.js';
 import { DockerCredentials, loadDockerCredentials } from './credentials.js';
 import { errorKindForStatus, RegistryError } from './errors.js';
@@ -23,12 +23,6 @@ export interface RegistryRequestEvent {
   /** HTTP status; 0 when no response arrived (network error or timeout). */
   status: number;
   ms: number;
-}
-
-export interface RetryPolicy {
-  maxAttempts: number;
-  baseMs: number;
-  maxMs: number;
 }
 
 export interface RegistryClientOptions {

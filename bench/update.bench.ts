@@ -4,7 +4,7 @@
 // round first re-points the tag so both always pull a new image.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startApi } from '../contract-tests/harness.js';
+import { jobReader, startApi, waitForJob as waitForJobUntil } from '../contract-tests/harness.js';
 import { projectRoot } from '../src/spec.js';
 import { createComposeProject, loadInfraEnv, publishImage, removeImages, repointTag, uniqueName } from '../test/fixtures/index.js';
 
@@ -26,13 +26,7 @@ async function main(): Promise<void> {
   const api = await startApi({
     env: { DOCKREV_AUTH_ALLOWED_USER: 'ops', DOCKER_HOST: infra.dockerHost, DOCKREV_COMPOSE_BIN: infra.composeV1Bin.join(' '), DOCKREV_LOG_LEVEL: 'silent' },
   });
-  const waitForJob = async (jobId: string) => {
-    for (;;) {
-      const { job } = (await api.call('getJob', { ...as, params: { jobId } })).body;
-      if (job.status !== 'running') return job;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  };
+  const waitForJob = (jobId: string) => waitForJobUntil(jobReader(api), jobId, { timeoutMs: 300_000, pollMs: 20 });
   const byHand: number[] = [];
   const dockrev: number[] = [];
   try {

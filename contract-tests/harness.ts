@@ -57,6 +57,26 @@ export interface Api {
   close(): Promise<void>;
 }
 
+/** Polls a job until it is no longer queued or running, and returns it. */
+export async function waitForJob(
+  readJob: (jobId: string) => Promise<any>,
+  jobId: string,
+  { timeoutMs = 60_000, pollMs = 100 }: { timeoutMs?: number; pollMs?: number } = {},
+): Promise<any> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const job = await readJob(jobId);
+    if (job.status !== 'running' && job.status !== 'queued') return job;
+    if (Date.now() > deadline) throw new Error(`job ${jobId} still ${job.status} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+}
+
+/** Reads a job through GET /api/jobs/{jobId} as the given forward-auth user. */
+export function jobReader(api: Api, user = 'ops'): (jobId: string) => Promise<any> {
+  return async (jobId) => (await api.call('getJob', { user, params: { jobId } })).body.job;
+}
+
 export function urlFor(operationId: string, params: Record<string, string> = {}): string {
   const op = contract.operations.get(operationId);
   assert.ok(op, `unknown operation ${operationId}`);

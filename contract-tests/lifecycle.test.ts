@@ -1,63 +1,18 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { newId } from '../src/ids.js';
-import { projectRoot } from '../src/spec.js';
 import { openStore } from '../src/store/index.js';
 import { NOT_IMPLEMENTED } from '../src/handlers/not-implemented.js';
 import { contract, startApi } from './harness.js';
+import { freePort, runServer, waitForHealth } from './process.js';
 import { sampleBody, sampleQuery } from './sampler.js';
 
 const postgresUrl = process.env.DOCKREV_TEST_DATABASE_URL;
 if (!postgresUrl && process.env.DOCKREV_TEST_REQUIRE_POSTGRES === '1') {
   throw new Error('DOCKREV_TEST_REQUIRE_POSTGRES=1 but DOCKREV_TEST_DATABASE_URL is not set');
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
-
-interface Exit {
-  code: number | null;
-  stderr: string;
-}
-
-/** Runs the compiled server as `npm start` would, with the given environment. */
-function runServer(env: Record<string, string>) {
-  const child = spawn(process.execPath, [join(projectRoot(), 'dist', 'src', 'main.js')], {
-    env: { PATH: process.env.PATH ?? '', DOCKREV_LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (chunk) => (stderr += chunk));
-  child.stdout.resume();
-  const exited = new Promise<Exit>((resolve) => child.on('exit', (code) => resolve({ code, stderr })));
-  return { child, exited };
-}
-
-async function waitForHealth(port: number, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      const response = await fetch(`http://127.0.0.1:${port}/api/health`);
-      if (response.status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`server on port ${port} did not become healthy`);
 }
 
 describe('process start-up and restarts', () => {

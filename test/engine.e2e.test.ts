@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startApi, type Api } from '../contract-tests/harness.js';
+import { jobReader, startApi, waitForJob as waitForJobUntil, type Api } from '../contract-tests/harness.js';
 import { openSse } from '../contract-tests/sse-client.js';
 import {
   createComposeProject,
@@ -21,15 +21,7 @@ import {
 const { infra, skip } = infraOrSkip();
 const as = { user: 'ops' };
 
-async function waitForJob(api: Api, jobId: string, timeoutMs = 60_000): Promise<any> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { job } = (await api.call('getJob', { ...as, params: { jobId } })).body;
-    if (job.status !== 'running' && job.status !== 'queued') return job;
-    if (Date.now() > deadline) throw new Error(`job ${jobId} still ${job.status} after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+const waitForJob = (api: Api, jobId: string) => waitForJobUntil(jobReader(api), jobId);
 
 describe('engine on the real Docker engine and registries', { skip, timeout: 600_000 }, () => {
   const run = uniqueName('e2e').toLowerCase();

@@ -1,15 +1,14 @@
 // Safe updates through the API on the real engine, registry and Compose: apply, health-gated
 // rollback, dry run, backup before apply, webhook trigger, and a server killed mid-update.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startApi, type Api } from '../contract-tests/harness.js';
+import { startApi, waitForJob as waitForJobUntil, type Api } from '../contract-tests/harness.js';
+import { freePort, runServer, waitForHealth } from '../contract-tests/process.js';
 import { createBackupDocker, readBackupManifest, restoreBackup } from '../src/engine/backup/index.js';
-import { projectRoot } from '../src/spec.js';
 import {
   containerImageId,
   createComposeProject,
@@ -25,15 +24,7 @@ import {
 const { infra, skip } = infraOrSkip();
 const as = { user: 'ops' };
 
-async function waitForJob(call: (jobId: string) => Promise<any>, jobId: string, timeoutMs = 120_000): Promise<any> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const job = await call(jobId);
-    if (job.status !== 'running' && job.status !== 'queued') return job;
-    if (Date.now() > deadline) throw new Error(`job ${jobId} still ${job.status} after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
+const waitForJob = (readJob: (jobId: string) => Promise<any>, jobId: string) => waitForJobUntil(readJob, jobId, { timeoutMs: 120_000, pollMs: 200 });
 
 describe('safe updates through the API', { skip, timeout: 900_000 }, () => {
   const run = uniqueName('upd').toLowerCase();
@@ -200,15 +191,6 @@ describe('safe updates through the API', { skip, timeout: 900_000 }, () => {
   });
 });
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 describe('a server killed in the middle of an update', { skip, timeout: 600_000 }, () => {
   const run = uniqueName('kill').toLowerCase();
   const registry = infra?.registries.open.host ?? '';
@@ -222,24 +204,15 @@ describe('a server killed in the middle of an update', { skip, timeout: 600_000 
   const start = async () => {
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    server = spawn(process.execPath, [join(projectRoot(), 'dist/src/main.js')], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        DOCKREV_HTTP_ADDR: `127.0.0.1:${port}`,
-        DOCKREV_DB_PATH: join(work, 'dockrev.sqlite3'),
-        DOCKREV_LOG_LEVEL: 'warn',
-        DOCKER_HOST: infra!.dockerHost,
-        DOCKREV_COMPOSE_BIN: infra!.composeV1Bin.join(' '),
-        DOCKREV_OVERRIDE_DIR: overrideDir,
-        DOCKREV_UPDATE_HEALTH_TIMEOUT_SECONDS: '120',
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    for (let attempt = 0; attempt < 100; attempt += 1) {
-      if (await fetch(`${base}/api/health`).then((response) => response.ok).catch(() => false)) return;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    throw new Error('server did not start');
+    server = runServer({
+      DOCKREV_HTTP_ADDR: `127.0.0.1:${port}`,
+      DOCKREV_DB_PATH: join(work, 'dockrev.sqlite3'),
+      DOCKER_HOST: infra!.dockerHost,
+      DOCKREV_COMPOSE_BIN: infra!.composeV1Bin.join(' '),
+      DOCKREV_OVERRIDE_DIR: overrideDir,
+      DOCKREV_UPDATE_HEALTH_TIMEOUT_SECONDS: '120',
+    }).child;
+    await waitForHealth(port);
   };
   const api = async (path: string, init?: RequestInit) => (await fetch(`${base}${path}`, init)).json() as Promise<any>;
   const post = (path: string, body: unknown) => api(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });

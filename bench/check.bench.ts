@@ -28,6 +28,7 @@ import {
 } from '../test/fixtures/index.js';
 import { DockerProxy } from './docker-proxy.js';
 import { cpuMs, io, memory, resetPeak, systemCpu, type IoReading } from './proc.js';
+import { mapConcurrently } from '../src/concurrency.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -62,19 +63,6 @@ const RUN_ID = `b${Date.now().toString(36)}${process.pid.toString(36)}`;
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 const round = (ms: number, digits = 1) => Math.round(ms * 10 ** digits) / 10 ** digits;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index]!, index);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
 
 // ------------------------------------------------------------------ registry proxy timing
 
@@ -180,7 +168,7 @@ async function floorRun(agent: Agent, host: string, concurrency: number): Promis
   const [hostname, port] = host.split(':');
   const paths = Array.from({ length: M }, (_, i) => `/v2/bench/r${i}/manifests/latest`);
   const started = performance.now();
-  const statuses = await mapLimit(
+  const statuses = await mapConcurrently(
     paths,
     concurrency,
     (path) =>
@@ -470,7 +458,7 @@ async function main(): Promise<void> {
     const buildDir = join(work, 'build');
     await mkdir(buildDir, { recursive: true });
     let built = 0;
-    await mapLimit(refs, 4, async (ref, i) => {
+    await mapConcurrently(refs, 4, async (ref, i) => {
       const cache = `dockrev-bench/r${i}:cache`;
       const parent = await docker(['image', 'inspect', '--format', '{{.Parent}} {{index .Config.Labels "dockrev.bench.base"}}', cache]).catch(() => undefined);
       if (!parent || !parent.stdout.includes(baseId)) {
@@ -481,7 +469,7 @@ async function main(): Promise<void> {
       }
       await docker(['tag', cache, ref]);
     });
-    await mapLimit(refs, 8, (ref) => docker(['push', ref], { timeoutMs: 120_000 }));
+    await mapConcurrently(refs, 8, (ref) => docker(['push', ref], { timeoutMs: 120_000 }));
     const imagesMs = performance.now() - tImages;
     log(`images: ${M} repositories pushed (${built} built) in ${round(imagesMs / 1000, 2)} s; ${registry.proxy.count()} registry requests`);
 
@@ -504,8 +492,8 @@ async function main(): Promise<void> {
         if (ids.length > 0) await docker(['rm', '-f', ...ids], { timeoutMs: 120_000 });
       },
     });
-    cleanups.push({ what: 'compose down', run: () => mapLimit(projects, UP_CONCURRENCY, (project) => project.dispose().catch((e: Error) => log(`down ${project.name}: ${e.message.split('\n')[0]}`))) });
-    await mapLimit(projects, UP_CONCURRENCY, (project) => project.run(['up', '-d', '--no-color', '--quiet-pull'], 300_000));
+    cleanups.push({ what: 'compose down', run: () => mapConcurrently(projects, UP_CONCURRENCY, (project) => project.dispose().catch((e: Error) => log(`down ${project.name}: ${e.message.split('\n')[0]}`))) });
+    await mapConcurrently(projects, UP_CONCURRENCY, (project) => project.run(['up', '-d', '--no-color', '--quiet-pull'], 300_000));
     const running = (await docker(['ps', '-q', '--filter', `label=dockrev.bench.run=${RUN_ID}`])).stdout.split('\n').filter(Boolean).length;
     const upMs = performance.now() - tUp;
     log(`compose: ${running}/${N} containers running in ${projectsCount} projects after ${round(upMs / 1000, 2)} s`);

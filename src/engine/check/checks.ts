@@ -4,8 +4,9 @@ import { DockerUnavailableError, selectRuntimeDigest, type ComposeContainer, typ
 import { SerialLock } from '../discovery/index.js';
 import type { JobRunner, RunningJob, JobOutcome } from '../jobs/runner.js';
 import { CheckSession, type RegistryClient } from '../registry/index.js';
+import { mapConcurrently } from '../../concurrency.js';
 import { nowIso } from '../../time.js';
-import { checkService, serviceImageRef, type ServiceCheck } from './checker.js';
+import { checkService, serviceImageRef } from './checker.js';
 
 export interface CheckTarget {
   scope: JobScope;
@@ -65,14 +66,6 @@ export interface ChecksDeps {
 interface StackWork {
   stack: Stack;
   services: Service[];
-}
-
-async function forEachConcurrently<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await work(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 /** Reports progress at most every PROGRESS_INTERVAL_MS (and at the end), not once per service. */
@@ -231,12 +224,11 @@ export class Checks {
     const [runtime, rules] = await Promise.all([this.runtimeDigestsOf(work, job), this.rulesByService()]);
     const report = progressReporter(job, total);
     const now = nowIso();
-    const checks: ServiceCheck[] = [];
-    await forEachConcurrently(services, SERVICE_CONCURRENCY, async ({ stack, service }) => {
+    const checks = await mapConcurrently(services, SERVICE_CONCURRENCY, async ({ stack, service }) => {
       const check = await checkService({ session, service, runtimeDigest: runtime.get(service.id), rules: rules.get(service.id) ?? [], now });
-      checks.push(check);
       if (check.result.status !== 'ok') await job.log('warn', `${stack.name}/${service.name}: ${check.result.error}`);
       await report(`${stack.name}/${service.name}`);
+      return check;
     });
     await store.services.updateStates(
       checks.filter(({ patch }) => Object.keys(patch).length > 0).map(({ result, patch }) => ({ id: result.serviceId, patch })),

@@ -1,4 +1,5 @@
 import { Agent, request } from 'node:http';
+import { mapConcurrently } from '../../concurrency.js';
 import {
   COMPOSE_LABELS,
   healthFromStatusText,
@@ -216,18 +217,4 @@ export class DockerEngine {
       ? 'mount the Docker socket there or set DOCKER_HOST (unix:///path/to/docker.sock or tcp://host:port)'
       : 'check DOCKER_HOST and that the engine listens there';
   }
-}
-
-/** Maps with at most `limit` calls in flight; results keep the input order. */
-async function mapConcurrently<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }

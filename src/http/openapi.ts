@@ -1,6 +1,6 @@
 import { Ajv2020, type Options as AjvOptions } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import { OpenAPIBackend, type Document } from 'openapi-backend';
+import { OpenAPIBackend, type Document, type Operation, type OpenAPIRouter, type Request } from 'openapi-backend';
 
 // ajv-formats is CommonJS; under NodeNext its default export arrives wrapped.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
@@ -52,6 +52,12 @@ export function createBackend(definition: Document): OpenAPIBackend {
     override validateDefinition(): Document {
       return this.document;
     }
+
+    override async init(): Promise<this> {
+      await super.init();
+      compileRouting(this.router);
+      return this;
+    }
   }
   return new Backend({
     definition: inlineRefs(definition),
@@ -61,4 +67,44 @@ export function createBackend(definition: Document): OpenAPIBackend {
     coerceTypes: true,
     customizeAjv: (_fresh, options) => (options.coerceTypes ? paramsAjv : bodyAjv),
   });
+}
+
+/** `/jobs/{jobId}/events` → /^\/jobs\/[^/]+\/events$/, literal parts escaped (as openapi-backend does). */
+function pathPattern(template: string): RegExp {
+  const literal = template.split(/\{[^}]+\}/).map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  return new RegExp(`^${literal.join('[^/]+')}$`);
+}
+
+/**
+ * openapi-backend's router rebuilds its operation list (a lodash chain over the whole document)
+ * and a RegExp for every path on each lookup, several lookups per request: most of a small
+ * request's CPU. The document does not change after init, so both are built once here. Matching
+ * keeps the router's rules: the exact path first, then templates from the most specific, 404 when
+ * no path matches and 405 when no matching path has the method.
+ */
+export function compileRouting(router: OpenAPIRouter): void {
+  const operations = router.getOperations();
+  const byId = new Map(operations.map((operation) => [operation.operationId, operation]));
+  const exact = new Map(operations.map((operation) => [`${operation.method} ${operation.path}`, operation]));
+  const root = router.apiRoot.replace(/\/$/, '');
+  const underApiRoot = (path: string) => root === '' || path === root || path.startsWith(`${root}/`);
+  const templates = operations
+    .map((operation) => ({ operation, pattern: pathPattern(operation.path), specificity: operation.path.replace(/\{.*?\}/g, '').length }))
+    .sort((a, b) => b.specificity - a.specificity);
+  router.getOperations = () => operations;
+  router.getOperation = (operationId: string) => byId.get(operationId);
+  router.matchOperation = ((request: Request, strict?: boolean): Operation | undefined => {
+    const { path: requestPath, method } = router.normalizeRequest(request);
+    const fail = (message: string) => {
+      if (strict) throw new Error(message);
+      return undefined;
+    };
+    if (!underApiRoot(requestPath)) return fail('404-notFound: no route matches request');
+    const path = router.normalizePath(requestPath);
+    const found = exact.get(`${method} ${path}`);
+    if (found) return found;
+    const matching = templates.filter(({ pattern }) => pattern.test(path));
+    if (matching.length === 0) return fail('404-notFound: no route matches request');
+    return matching.find(({ operation }) => operation.method === method)?.operation ?? fail('405-methodNotAllowed: this method is not registered for the route');
+  }) as OpenAPIRouter['matchOperation'];
 }

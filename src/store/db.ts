@@ -4,6 +4,7 @@ import knexPackage from 'knex';
 import type { Knex } from 'knex';
 import type BetterSqlite3 from 'better-sqlite3';
 import { migrationSource } from './migrations/index.js';
+import { LruCache } from '../lru.js';
 
 // knex is CommonJS: under NodeNext its default import is the whole module object.
 const { knex: createKnex } = knexPackage;
@@ -21,6 +22,7 @@ export type DatabaseEngine = 'sqlite' | 'postgres';
 
 const POSTGRES_INT8_OID = 20;
 const SQLITE_BUSY_TIMEOUT_MS = 5000;
+const PREPARED_STATEMENTS_KEPT = 256;
 const PG_CONNECT_TIMEOUT_MS = 10_000;
 
 /**
@@ -37,6 +39,25 @@ export function databaseEngine(knex: Knex): DatabaseEngine {
 
 export async function migrateLatest(knex: Knex): Promise<void> {
   await knex.migrate.latest({ migrationSource, tableName: 'schema_migrations' });
+}
+
+/**
+ * knex prepares every query anew, and preparing costs about as much as running a small query. The
+ * same few dozen SQL texts come back on every check and every job poll, and better-sqlite3
+ * statements can be run again, so the connection keeps the recently used ones (bounded: `whereIn`
+ * lists of different lengths are different texts).
+ */
+function reusePreparedStatements(connection: BetterSqlite3.Database): void {
+  const prepare = connection.prepare.bind(connection);
+  const statements = new LruCache<string, BetterSqlite3.Statement>(PREPARED_STATEMENTS_KEPT);
+  connection.prepare = ((source: string) => {
+    let statement = statements.get(source);
+    if (!statement) {
+      statement = prepare(source);
+      statements.set(source, statement);
+    }
+    return statement;
+  }) as BetterSqlite3.Database['prepare'];
 }
 
 async function openSqlite(sqlitePath: string): Promise<Knex> {
@@ -61,6 +82,7 @@ async function openSqlite(sqlitePath: string): Promise<Knex> {
           connection.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
           // WAL + NORMAL stays consistent after a crash and avoids an fsync per commit.
           connection.pragma('synchronous = NORMAL');
+          reusePreparedStatements(connection);
           done(null, connection);
         } catch (error) {
           done(error as Error, connection);

@@ -8,7 +8,7 @@ import { parseChallenge, TokenCache, type Challenge, type IssuedToken } from './
 import { DockerCredentials, loadDockerCredentials } from './credentials.js';
 import { errorKindForStatus, RegistryError } from './errors.js';
 import { HostLimiter } from './host-limiter.js';
-import { LruCache } from './lru.js';
+import { LruCache } from '../../lru.js';
 import { MANIFEST_ACCEPT, ManifestFormatError, parseManifest, platformFromConfig, selectPlatform, type ArchMatch, type Manifest } from './manifest.js';
 import { isDigest, normalizeDigest, registryApiHost, type RepositoryRef } from './reference.js';
 

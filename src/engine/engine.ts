@@ -5,7 +5,7 @@ import { createBackupDocker } from './backup/helper.js';
 import { preUpdateBackup } from './backup/pre-update.js';
 import { Checks, type CheckTarget, type JobOrigin } from './check/checks.js';
 import { runDiscoveryScan } from './discovery/index.js';
-import { DockerEngine, stackStatus, type StackStatus } from './docker/index.js';
+import { DockerEngine, DockerStateCache, stackStatus, type StackStatus } from './docker/index.js';
 import { JobRunner } from './jobs/runner.js';
 import { RegistryClient, type RegistryClientOptions } from './registry/index.js';
 import { recoverInterruptedUpdates } from './update/recovery.js';
@@ -27,6 +27,8 @@ export interface EngineOptions {
 export class Engine {
   readonly jobs: JobRunner;
   readonly docker: DockerEngine;
+  /** Listings kept while Docker's event stream reports no change: checks, scans, discovery, status. */
+  readonly dockerState: DockerStateCache;
   readonly checks: Checks;
   readonly updates: Updates;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -38,7 +40,8 @@ export class Engine {
     const { config, store, logger } = options;
     this.jobs = new JobRunner(store, logger);
     this.docker = new DockerEngine({ dockerHost: config.dockerHost });
-    this.checks = new Checks({ store, jobs: this.jobs, docker: this.docker, registry, hostPlatform: config.hostPlatform, logger });
+    this.dockerState = new DockerStateCache(this.docker, { logger });
+    this.checks = new Checks({ store, jobs: this.jobs, docker: this.dockerState, registry, hostPlatform: config.hostPlatform, logger });
     this.updates = new Updates(store, this.jobs, this.updateExecutor());
   }
 
@@ -83,7 +86,7 @@ export class Engine {
     return this.jobs.start(
       { prefix: 'dsc', type: 'discovery', scope: 'all', ...origin, startMessage: 'discovery scan started', failureMessage: 'discovery scan failed' },
       async (job) => {
-        const scan = await runDiscoveryScan({ docker: this.docker, store, maxActions: config.discovery.maxActions });
+        const scan = await runDiscoveryScan({ docker: this.dockerState, store, maxActions: config.discovery.maxActions });
         const { summary } = scan;
         await job.log(
           'info',
@@ -99,7 +102,7 @@ export class Engine {
     const statuses = new Map<string, StackStatus>(stacks.map((stack) => [stack.id, 'unknown']));
     if (stacks.length === 0) return statuses;
     try {
-      const containers = await this.docker.listComposeContainers({ includeStopped: true });
+      const containers = await this.dockerState.listComposeContainers({ includeStopped: true });
       for (const stack of stacks) {
         statuses.set(stack.id, stackStatus(containers.filter((container) => container.project === stack.name)));
       }
@@ -156,7 +159,7 @@ export class Engine {
       setImmediate(run);
     };
     // Periodic discovery keeps stacks in step without a job row a minute; scans the user asks for are jobs.
-    loop('discovery', config.discovery.intervalSeconds, () => runDiscoveryScan({ docker: this.docker, store, maxActions: config.discovery.maxActions }));
+    loop('discovery', config.discovery.intervalSeconds, () => runDiscoveryScan({ docker: this.dockerState, store, maxActions: config.discovery.maxActions }));
     loop('runtime scan', config.runtimeScanIntervalSeconds, async () => {
       const job = await this.startRuntimeScan({ scope: 'all' }, { createdBy: 'schedule', reason: 'schedule' });
       await this.jobs.settled(job.id);
@@ -167,5 +170,6 @@ export class Engine {
   async stop(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
     await this.jobs.idle();
+    this.dockerState.close();
   }
 }

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { IgnoreRule, Job, JobScope, Service, Stack, Store } from '../../store/index.js';
-import { DockerUnavailableError, selectRuntimeDigest, type ComposeContainer, type DockerEngine } from '../docker/index.js';
+import { DockerUnavailableError, selectRuntimeDigest, type ComposeContainer, type DockerReads } from '../docker/index.js';
 import { SerialLock } from '../discovery/index.js';
 import type { JobRunner, RunningJob, JobOutcome } from '../jobs/runner.js';
 import { CheckSession, type RegistryClient } from '../registry/index.js';
@@ -57,7 +57,7 @@ const PROGRESS_INTERVAL_MS = 250;
 export interface ChecksDeps {
   store: Store;
   jobs: JobRunner;
-  docker: Pick<DockerEngine, 'listComposeContainers' | 'imageRepoDigests'>;
+  docker: DockerReads;
   registry: RegistryClient;
   hostPlatform: string;
   logger: Logger;

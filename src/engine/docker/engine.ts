@@ -38,6 +38,31 @@ interface EngineContainer {
 }
 const INSPECT_CONCURRENCY = 8;
 
+/** An entry of the engine's event stream (only what Dockrev reads). */
+export interface DockerEvent {
+  Type?: string;
+  Action?: string;
+  Actor?: { ID?: string; Attributes?: Record<string, string> };
+  timeNano?: number;
+}
+
+export interface EventsQuery {
+  /** Engine-side filters, e.g. `{ type: ['container'], event: ['start'] }`. */
+  filters: Record<string, string[]>;
+  /** Unix seconds: also replay the engine's buffered events from then on. */
+  since?: number;
+}
+
+export interface EventHandlers {
+  onOpen(): void;
+  onEvent(event: DockerEvent): void;
+  onEnd(error?: Error): void;
+}
+
+export interface EventWatch {
+  close(): void;
+}
+
 /** Socket-level failures: nothing answered, so the engine as a whole is unavailable. */
 const UNREACHABLE_CODES = new Set([
   'ENOENT', 'ECONNREFUSED', 'EACCES', 'EPERM', 'ENOTSOCK', 'ECONNRESET', 'EPIPE',
@@ -89,6 +114,71 @@ export class DockerEngine {
     });
   }
 
+  /**
+   * Follows the engine's event stream (`GET /events`: one JSON object per line) on a connection of
+   * its own until `close()` or until the engine ends it. `onOpen` runs once the engine has answered;
+   * `onEnd` runs exactly once, with the reason when the stream did not end by `close()`.
+   */
+  watchEvents(query: EventsQuery, handlers: EventHandlers): EventWatch {
+    const where =
+      this.endpoint.kind === 'socket' ? { socketPath: this.endpoint.socketPath } : { host: this.endpoint.host, port: this.endpoint.port };
+    const params = new URLSearchParams({ filters: JSON.stringify(query.filters) });
+    if (query.since !== undefined) params.set('since', String(query.since));
+    let ended = false;
+    const end = (error?: Error) => {
+      if (ended) return;
+      ended = true;
+      clearTimeout(answerTimer);
+      req.destroy();
+      handlers.onEnd(error);
+    };
+    const req = request({ ...where, path: `/events?${params}`, method: 'GET', agent: false, headers: { Host: 'docker' } }, (res) => {
+      clearTimeout(answerTimer);
+      if (res.statusCode !== 200) {
+        res.resume();
+        end(this.translateError('watch events', Object.assign(new Error(`(HTTP ${res.statusCode})`), { statusCode: res.statusCode })));
+        return;
+      }
+      handlers.onOpen();
+      let pending = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        pending += chunk;
+        let newline: number;
+        while (!ended && (newline = pending.indexOf('\n')) >= 0) {
+          const line = pending.slice(0, newline).trim();
+          pending = pending.slice(newline + 1);
+          if (line === '') continue;
+          let event: DockerEvent;
+          try {
+            event = JSON.parse(line) as DockerEvent;
+          } catch {
+            event = {};
+          }
+          handlers.onEvent(event);
+        }
+      });
+      res.on('end', () => end(new DockerUnavailableError(`Docker engine at ${describeEndpoint(this.endpoint)} ended the event stream`)));
+      res.on('error', (error) => end(this.translateError('watch events', error)));
+    });
+    const answerTimer = setTimeout(
+      () => end(new DockerUnavailableError(`Docker engine at ${describeEndpoint(this.endpoint)} did not answer "watch events" within ${this.timeoutMs} ms`)),
+      this.timeoutMs,
+    );
+    // The stream alone must not keep the process alive.
+    req.on('socket', (socket) => socket.unref());
+    req.on('error', (error) => end(this.translateError('watch events', error)));
+    req.end();
+    return {
+      close: () => {
+        if (ended) return;
+        ended = true;
+        clearTimeout(answerTimer);
+        req.destroy();
+      },
+    };
+  }
+
   /** Resolves when the engine answers `/_ping`; throws DockerUnavailableError otherwise. */
   async ping(): Promise<void> {
     await this.call('ping', () => this.get('/_ping'));
@@ -127,13 +217,18 @@ export class DockerEngine {
     );
   }
 
+  /** `RepoDigests` of every image on the engine, by image id: one listing. */
+  async listImageRepoDigests(): Promise<Map<string, string[]>> {
+    const images = await this.call('list images', () => this.get<{ Id: string; RepoDigests?: string[] | null }[]>('/images/json'));
+    return new Map(images.map((image) => [image.Id, image.RepoDigests ?? []]));
+  }
+
   /** `RepoDigests` per image id (deduplicated; an image that no longer exists has none). */
   async imageRepoDigests(imageIds: readonly string[]): Promise<Map<string, string[]>> {
     const unique = [...new Set(imageIds)];
     if (unique.length > INSPECT_CONCURRENCY) {
       // Many images: one listing of the engine's images is far cheaper than an inspect each.
-      const images = await this.call('list images', () => this.get<{ Id: string; RepoDigests?: string[] | null }[]>('/images/json'));
-      const byId = new Map(images.map((image) => [image.Id, image.RepoDigests ?? []]));
+      const byId = await this.listImageRepoDigests();
       return new Map(unique.map((imageId) => [imageId, byId.get(imageId) ?? []]));
     }
     const digests = await mapConcurrently(unique, INSPECT_CONCURRENCY, async (imageId) => {

@@ -16,9 +16,14 @@ export interface ServiceCheckResult {
   error?: string;
 }
 
-/** The image reference the service's configured ref and tag name. */
-export function serviceImageRef(service: Service): ImageRef {
-  return parseImageRef(`${service.image.ref}:${service.image.tag}`);
+/** The image reference the service's configured ref and tag name; undefined when it is not a valid one. */
+export function serviceImageRef(service: Service): ImageRef | undefined {
+  try {
+    return parseImageRef(`${service.image.ref}:${service.image.tag}`);
+  } catch (error) {
+    if (error instanceof InvalidImageRefError) return undefined;
+    throw error;
+  }
 }
 
 function sameCandidate(a: ServiceCandidate | undefined, b: ServiceCandidate | undefined): boolean {
@@ -45,20 +50,16 @@ export interface ServiceCheck {
 export async function checkService(input: {
   session: CheckSession;
   service: Service;
+  /** `serviceImageRef(service)`, parsed once by the caller. */
+  ref: ImageRef | undefined;
   /** The digest the running containers use, when they agree on one. */
   runtimeDigest: string | undefined;
   rules: readonly IgnoreRule[];
   now: string;
 }): Promise<ServiceCheck> {
-  const { session, service, runtimeDigest, rules } = input;
+  const { session, service, ref, runtimeDigest, rules } = input;
   const base = { serviceId: service.id, stackId: service.stackId, service: service.name };
-  let ref: ImageRef;
-  try {
-    ref = serviceImageRef(service);
-  } catch (error) {
-    if (error instanceof InvalidImageRefError) return { result: { ...base, status: 'skipped', error: 'invalid image ref' }, patch: {} };
-    throw error;
-  }
+  if (!ref) return { result: { ...base, status: 'skipped', error: 'invalid image ref' }, patch: {} };
 
   const patch: ServiceStatePatch = {};
   const noteCurrent = (digest: string | undefined) => {

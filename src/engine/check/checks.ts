@@ -3,7 +3,7 @@ import type { IgnoreRule, Job, JobScope, Service, Stack, Store } from '../../sto
 import { DockerUnavailableError, selectRuntimeDigest, type ComposeContainer, type DockerReads } from '../docker/index.js';
 import { SerialLock } from '../discovery/index.js';
 import type { JobRunner, RunningJob, JobOutcome } from '../jobs/runner.js';
-import { CheckSession, type RegistryClient } from '../registry/index.js';
+import { CheckSession, type ImageRef, type RegistryClient } from '../registry/index.js';
 import { mapConcurrently } from '../../concurrency.js';
 import { nowIso } from '../../time.js';
 import { checkService, serviceImageRef } from './checker.js';
@@ -66,6 +66,13 @@ export interface ChecksDeps {
 interface StackWork {
   stack: Stack;
   services: Service[];
+}
+
+/** A service to check, with its stack and its image reference (undefined when invalid). */
+interface CheckedService {
+  stack: Stack;
+  service: Service;
+  ref: ImageRef | undefined;
 }
 
 /** Reports progress at most every PROGRESS_INTERVAL_MS (and at the end), not once per service. */
@@ -161,13 +168,11 @@ export class Checks {
    * The running digest of every service in the work, from one container listing and one batch of
    * image inspections; empty when Docker cannot say (the registry side is still checked).
    */
-  private async runtimeDigestsOf(work: StackWork[], job: RunningJob): Promise<Map<string, string | undefined>> {
-    const projects = new Set(work.map(({ stack }) => stack.name));
+  private async runtimeDigestsOf(targets: CheckedService[], job: RunningJob): Promise<Map<string, string | undefined>> {
+    const projects = new Set(targets.map(({ stack }) => stack.name));
     try {
       const listed = await this.deps.docker.listComposeContainers(projects.size === 1 ? { project: [...projects][0] } : {});
-      const containers = listed.filter((container) => projects.has(container.project));
-      const services = work.flatMap(({ stack, services: own }) => own.map((service) => ({ project: stack.name, service })));
-      return await this.runtimeDigests(services, containers);
+      return await this.runtimeDigests(targets, listed);
     } catch (error) {
       const cause = error instanceof DockerUnavailableError ? 'docker unavailable' : 'docker query failed';
       await job.log('warn', `${cause}: ${(error as Error).message}`);
@@ -176,21 +181,19 @@ export class Checks {
   }
 
   /** The repository digest each service's running containers agree on. */
-  private async runtimeDigests(
-    services: { project: string; service: Service }[],
-    containers: ComposeContainer[],
-  ): Promise<Map<string, string | undefined>> {
-    const repoDigests = await this.deps.docker.imageRepoDigests(containers.map((container) => container.imageId));
+  private async runtimeDigests(targets: CheckedService[], containers: ComposeContainer[]): Promise<Map<string, string | undefined>> {
+    const byService = new Map<string, ComposeContainer[]>();
+    for (const container of containers) {
+      const key = `${container.project}\0${container.service}`;
+      byService.set(key, [...(byService.get(key) ?? []), container]);
+    }
+    const wanted = targets.flatMap(({ stack, service }) => byService.get(`${stack.name}\0${service.name}`) ?? []);
+    const repoDigests = await this.deps.docker.imageRepoDigests(wanted.map((container) => container.imageId));
     const result = new Map<string, string | undefined>();
-    for (const { project, service } of services) {
-      let key: string;
-      try {
-        key = serviceImageRef(service).key;
-      } catch {
-        continue;
-      }
-      const own = containers.filter((container) => container.project === project && container.service === service.name);
-      result.set(service.id, own.length > 0 ? selectRuntimeDigest(own.map((container) => repoDigests.get(container.imageId) ?? []), key) : undefined);
+    for (const { stack, service, ref } of targets) {
+      if (!ref) continue;
+      const own = byService.get(`${stack.name}\0${service.name}`) ?? [];
+      result.set(service.id, own.length > 0 ? selectRuntimeDigest(own.map((container) => repoDigests.get(container.imageId) ?? []), ref.key) : undefined);
     }
     return result;
   }
@@ -209,23 +212,17 @@ export class Checks {
   private async runCheck(job: RunningJob, target: CheckTarget): Promise<JobOutcome> {
     const { store, hostPlatform } = this.deps;
     const work = await this.selection(target);
-    const services = work.flatMap(({ stack, services: own }) => own.map((service) => ({ stack, service })));
+    const services = work.flatMap(({ stack, services: own }) => own.map((service) => ({ stack, service, ref: serviceImageRef(service) })));
     const total = services.length;
-    await job.progress({ phase: 'prepare', message: `preparing check targets (${total} services)`, current: 0, total, plannedCurrent: 0, plannedTotal: total });
     const session = new CheckSession(this.deps.registry, hostPlatform);
-    // Every distinct tag goes to the registry now, while Docker is asked what runs.
-    for (const { service } of services) {
-      try {
-        void session.tagDigest(serviceImageRef(service), service.image.tag);
-      } catch {
-        // An invalid ref is reported by checkService.
-      }
-    }
-    const [runtime, rules] = await Promise.all([this.runtimeDigestsOf(work, job), this.rulesByService()]);
+    // Every distinct tag goes to the registry first; the rest of the preparation overlaps it.
+    for (const { service, ref } of services) if (ref) void session.tagDigest(ref, service.image.tag);
+    await job.progress({ phase: 'prepare', message: `preparing check targets (${total} services)`, current: 0, total, plannedCurrent: 0, plannedTotal: total });
+    const [runtime, rules] = await Promise.all([this.runtimeDigestsOf(services, job), this.rulesByService()]);
     const report = progressReporter(job, total);
     const now = nowIso();
-    const checks = await mapConcurrently(services, SERVICE_CONCURRENCY, async ({ stack, service }) => {
-      const check = await checkService({ session, service, runtimeDigest: runtime.get(service.id), rules: rules.get(service.id) ?? [], now });
+    const checks = await mapConcurrently(services, SERVICE_CONCURRENCY, async ({ stack, service, ref }) => {
+      const check = await checkService({ session, service, ref, runtimeDigest: runtime.get(service.id), rules: rules.get(service.id) ?? [], now });
       if (check.result.status !== 'ok') await job.log('warn', `${stack.name}/${service.name}: ${check.result.error}`);
       await report(`${stack.name}/${service.name}`);
       return check;
@@ -294,15 +291,16 @@ export class Checks {
         continue;
       }
       counts.stacksScanned += 1;
-      const runtime = await this.runtimeDigests(services.map((service) => ({ project: stack.name, service })), containers);
-      for (const service of services) {
+      const targets = services.map((service) => ({ stack, service, ref: serviceImageRef(service) }));
+      const runtime = await this.runtimeDigests(targets, containers);
+      for (const { service, ref } of targets) {
         const runtimeDigest = runtime.get(service.id);
         if (!runtimeDigest) continue;
         counts.servicesWithRuntimeDigest += 1;
         if (runtimeDigest === service.image.digest) continue;
         counts.servicesDrifted += 1;
         session ??= new CheckSession(this.deps.registry, hostPlatform);
-        const { result, patch } = await checkService({ session, service, runtimeDigest, rules: rules.get(service.id) ?? [], now: nowIso() });
+        const { result, patch } = await checkService({ session, service, ref, runtimeDigest, rules: rules.get(service.id) ?? [], now: nowIso() });
         // If the registry could not confirm the old candidate against the new runtime, drop it.
         await store.services.updateState(service.id, result.status === 'failed' ? { ...patch, candidate: null, ignore: null } : patch);
         const updated = await store.services.get(service.id);

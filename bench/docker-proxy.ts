@@ -96,6 +96,8 @@ export class DockerProxy {
       answer.pipe(res);
       answer.on('end', () => this.calls.push({ method, op, startMs, endMs: performance.now(), status: answer.statusCode ?? 0 }));
     });
+    // A client that goes away (the server's event stream on shutdown) takes its upstream request along.
+    res.on('close', () => upstream.destroy());
     upstream.on('error', () => {
       this.calls.push({ method, op, startMs, endMs: performance.now(), status: 502 });
       if (!res.headersSent) res.writeHead(502);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { newId } from '../src/ids.js';
 import { contract, recordCoverage, startApi, type Api } from './harness.js';
 import { openSse, type SseConnection } from './sse-client.js';
@@ -122,12 +123,13 @@ describe('job event streams (SSE)', () => {
     const oneJob = await openSse(baseUrl, `/api/jobs/${id}/events`, auth);
     const allJobs = await openSse(baseUrl, '/api/jobs/events', auth);
     assert.equal((await oneJob.waitFor(ids.length)).length, ids.length);
-    // Each row is appended just after the stream delivered the previous one from a read, so a
-    // stream that only polled (every 250 ms here, the default) would show it about 250 ms later.
+    // Each row is appended 50 ms after the stream delivered the previous one from a read, so a
+    // stream that only polled (every 250 ms here, the default) would show it about 200 ms later.
     const latencies: { oneJob: number[]; allJobs: number[] } = { oneJob: [], allJobs: [] };
     const arrival = (stream: SseConnection, count: number, started: number) =>
       stream.waitFor(count, 2000).then((frames) => ({ frames, ms: performance.now() - started }));
     for (let i = 1; i <= 10; i += 1) {
+      await sleep(50);
       const started = performance.now();
       const logId = await api.store.jobs.appendLog(id, 'event', JSON.stringify({ type: 'job_progress', jobId: id, current: i }));
       const [one, all] = await Promise.all([arrival(oneJob, ids.length + i, started), arrival(allJobs, i, started)]);

@@ -100,6 +100,7 @@ describe('pollingStream', () => {
     const { writer, frames, frameTimes, close } = recordingWriter(t);
     const run = pollingStream(source.options()).run(writer);
     await until(() => source.reads === 1, QUICK_MS, 'first read');
+    await sleep(30); // past the gap woken reads keep after a read
     source.add(1);
     const wokenAt = performance.now();
     source.wake();
@@ -127,6 +128,23 @@ describe('pollingStream', () => {
     assert.equal(source.reads, 2);
     close();
     await run;
+  });
+
+  it('reads a burst of woken rows in a few reads, not one per row', async (t) => {
+    const source = rowSource();
+    const { writer, frames } = recordingWriter(t);
+    void pollingStream(source.options()).run(writer);
+    await until(() => source.reads === 1, QUICK_MS, 'first read');
+    const started = performance.now();
+    for (let id = 1; id <= 50; id += 1) {
+      source.add(id);
+      source.wake();
+      await new Promise(setImmediate);
+    }
+    const burstMs = performance.now() - started;
+    await until(() => frames.length === 50, QUICK_MS, 'all rows of the burst');
+    // Woken reads start at least 20 ms apart; one read per row would be about 50.
+    assert.ok(source.reads - 1 <= Math.ceil(burstMs / 20) + 1, `${source.reads - 1} reads for a burst of ${burstMs.toFixed(1)} ms`);
   });
 
   it('still polls: rows nobody announces arrive after the poll interval', async (t) => {

@@ -26,6 +26,9 @@ export interface PollingStreamOptions {
   batchSize?: number;
 }
 
+/** Woken reads of a stream start at least this far apart: a burst of rows costs a few reads, not one per row. */
+const MIN_WOKEN_READ_GAP_MS = 20;
+
 /** The resume point of an SSE request: the larger of `afterId` and `Last-Event-ID`, never negative. */
 export function resumeCursor(afterId: number | undefined, lastEventId: string | string[] | undefined): number {
   const header = Array.isArray(lastEventId) ? lastEventId[0] : lastEventId;
@@ -49,26 +52,36 @@ export function pollingStream(options: PollingStreamOptions): EventStream {
       // Set by a wake and cleared just before each read, so a wake that comes during a read (which
       // may have missed its row) makes the next wait end at once instead of being lost.
       let woken = false;
+      let lastRead = 0;
       let endWait: (() => void) | undefined;
+      let hurry: (() => void) | undefined;
       // One close listener for the whole stream rather than one per wait.
       writer.onClose(() => endWait?.());
       const unsubscribe = options.wake?.(() => {
         woken = true;
-        endWait?.();
+        hurry?.();
       });
       const wait = () =>
         new Promise<void>((resolve) => {
-          if (woken || writer.closed) return resolve();
-          const timer = setTimeout(() => endWait?.(), pollMs);
+          let timer: NodeJS.Timeout | undefined;
           endWait = () => {
             clearTimeout(timer);
-            endWait = undefined;
+            endWait = hurry = undefined;
             resolve();
           };
+          const endIn = (ms: number) => {
+            clearTimeout(timer);
+            if (ms <= 0 || writer.closed) endWait?.();
+            else timer = setTimeout(() => endWait?.(), ms);
+          };
+          hurry = () => endIn(lastRead + MIN_WOKEN_READ_GAP_MS - Date.now());
+          if (woken) hurry();
+          else endIn(pollMs);
         });
       try {
         while (!writer.closed) {
           woken = false;
+          lastRead = Date.now();
           let frames: StreamFrame[];
           try {
             frames = await options.read(cursor, batchSize);

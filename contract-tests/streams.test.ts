@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { newId } from '../src/ids.js';
 import { contract, recordCoverage, startApi, type Api } from './harness.js';
 import { openSse, type SseConnection } from './sse-client.js';
@@ -115,6 +116,35 @@ describe('job event streams (SSE)', () => {
     const replayed = await replay.waitFor(3);
     replay.close();
     assert.deepEqual(replayed.map((frame) => frame.id), [before.ids[1], eventId, rawId]);
+  });
+
+  it('delivers rows this process appends at once, not at the next poll', async (t) => {
+    const { id, ids } = await seedJob('running');
+    const oneJob = await openSse(baseUrl, `/api/jobs/${id}/events`, auth);
+    const allJobs = await openSse(baseUrl, '/api/jobs/events', auth);
+    assert.equal((await oneJob.waitFor(ids.length)).length, ids.length);
+    // Each row is appended 50 ms after the stream delivered the previous one from a read, so a
+    // stream that only polled (every 250 ms here, the default) would show it about 200 ms later.
+    const latencies: { oneJob: number[]; allJobs: number[] } = { oneJob: [], allJobs: [] };
+    const arrival = (stream: SseConnection, count: number, started: number) =>
+      stream.waitFor(count, 2000).then((frames) => ({ frames, ms: performance.now() - started }));
+    for (let i = 1; i <= 10; i += 1) {
+      await sleep(50);
+      const started = performance.now();
+      const logId = await api.store.jobs.appendLog(id, 'event', JSON.stringify({ type: 'job_progress', jobId: id, current: i }));
+      const [one, all] = await Promise.all([arrival(oneJob, ids.length + i, started), arrival(allJobs, i, started)]);
+      assert.equal(one.frames.at(-1)?.id, logId);
+      assert.equal(all.frames.at(-1)?.id, logId);
+      latencies.oneJob.push(one.ms);
+      latencies.allJobs.push(all.ms);
+    }
+    oneJob.close();
+    allJobs.close();
+    for (const [stream, values] of Object.entries(latencies)) {
+      const sorted = [...values].sort((a, b) => a - b);
+      t.diagnostic(`${stream}: appendLog to frame ${sorted[0]!.toFixed(1)}–${sorted.at(-1)!.toFixed(1)} ms, median ${sorted[sorted.length >> 1]!.toFixed(1)} ms`);
+      assert.ok(sorted.at(-1)! < 125, `${stream}: every frame well before the next poll (${sorted.map((ms) => ms.toFixed(0)).join(', ')} ms)`);
+    }
   });
 
   it('rejects a malformed Last-Event-ID', async () => {

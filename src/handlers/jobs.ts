@@ -92,6 +92,11 @@ export const jobsHandlers: JobHandlers = {
       body: pollingStream({
         startCursor,
         read: async (cursor, limit) => (await deps.store.jobs.listEventLogsAfter(cursor, limit)).map(allJobsFrame),
+        // Only event rows are on this stream; the others would wake it for an empty read.
+        wake: (onWake) =>
+          deps.store.jobs.onLogAppended((_jobId, _logId, level) => {
+            if (level === 'event') onWake();
+          }),
         errorFrame,
       }),
     };
@@ -105,6 +110,10 @@ export const jobsHandlers: JobHandlers = {
       body: pollingStream({
         startCursor: resumeCursor(query.afterId, headers['last-event-id']),
         read: async (cursor, limit) => (await deps.store.jobs.listLogs(job.id, cursor, limit)).map(oneJobFrame),
+        wake: (onWake) =>
+          deps.store.jobs.onLogAppended((jobId) => {
+            if (jobId === job.id) onWake();
+          }),
         shouldClose: async (idlePolls) => idlePolls >= IDLE_POLLS_BEFORE_CLOSE && (await jobIsOver(deps.store, job.id)),
         errorFrame,
       }),

@@ -78,6 +78,9 @@ export interface JobLog {
   msg: string;
 }
 
+/** Called after a log row is committed, in this process only; other instances' rows never call it. */
+export type LogAppendedListener = (jobId: string, logId: number, level: JobLogLevel) => void;
+
 export interface JobsCursor {
   createdAt: string;
   id: string;
@@ -204,6 +207,8 @@ function summaryColumns(summary: JobSummary, progress: JobProgress | undefined):
 export function createJobsRepository(knex: Knex) {
   const jobs = (db: Knex | Knex.Transaction = knex) => db<JobRow>('jobs');
   const logs = () => knex<JobLogRow>('job_logs');
+  // A Set rather than an EventEmitter: one listener per open stream, with no max-listener warning.
+  const logListeners = new Set<LogAppendedListener>();
 
   async function create(input: NewJob): Promise<Job> {
     const createdAt = input.createdAt ?? nowIso();
@@ -335,7 +340,23 @@ export function createJobsRepository(knex: Knex) {
 
   /** Appends a log row and returns its id, which only ever grows (it is the SSE cursor). */
   async function appendLog(jobId: string, level: JobLogLevel, msg: string): Promise<number> {
-    return insertCursorRow(knex, 'job_logs', CURSOR_LOCKS.jobLogs, { job_id: jobId, ts: nowIso(), level, msg });
+    const id = await insertCursorRow(knex, 'job_logs', CURSOR_LOCKS.jobLogs, { job_id: jobId, ts: nowIso(), level, msg });
+    for (const listener of logListeners) {
+      try {
+        listener(jobId, id, level);
+      } catch {
+        // The row is stored either way; a failing listener must not fail the job that logged it.
+      }
+    }
+    return id;
+  }
+
+  /** Subscribes to rows this process appends; returns the unsubscribe function. */
+  function onLogAppended(listener: LogAppendedListener): () => void {
+    logListeners.add(listener);
+    return () => {
+      logListeners.delete(listener);
+    };
   }
 
   async function listLogs(jobId: string, afterId = 0, limit = LOG_BATCH_LIMIT): Promise<JobLog[]> {
@@ -372,6 +393,7 @@ export function createJobsRepository(knex: Knex) {
     findActive,
     findRunning,
     appendLog,
+    onLogAppended,
     listLogs,
     listEventLogsAfter,
     lastLogId,

@@ -611,6 +611,30 @@ function defineStoreSuite(engineName: string, makeEngine: () => Engine): void {
         assert.equal(await store.jobs.globalLastLogId(), Math.max(...concurrent));
       });
 
+      it('tells subscribers about each appended log row once it is stored, until they unsubscribe', async () => {
+        await store.jobs.create(job('chk_n'));
+        const seen: [string, number, string][] = [];
+        const stored: Promise<number | undefined>[] = [];
+        // The throwing listener comes first: neither appendLog nor the next listener may suffer from it.
+        const throwing = store.jobs.onLogAppended(() => {
+          throw new Error('listener bug');
+        });
+        const unsubscribe = store.jobs.onLogAppended((jobId, logId, level) => {
+          seen.push([jobId, logId, level]);
+          stored.push(store.jobs.listLogs(jobId, logId - 1, 1).then((rows) => rows[0]?.id));
+        });
+        const first = await store.jobs.appendLog('chk_n', 'info', 'started');
+        const second = await store.jobs.appendLog('chk_n', 'event', '{"type":"job_progress"}');
+        unsubscribe();
+        throwing();
+        await store.jobs.appendLog('chk_n', 'info', 'after unsubscribe');
+        assert.deepEqual(seen, [
+          ['chk_n', first, 'info'],
+          ['chk_n', second, 'event'],
+        ]);
+        assert.deepEqual(await Promise.all(stored), [first, second], 'the row is readable when the listener runs');
+      });
+
       it('finds running jobs by type, scope and target', async () => {
         await store.jobs.create(job('chk_svc', { scope: 'service', stackId: 'stk_1', serviceId: 'svc_1' }));
         await store.jobs.create(job('chk_stack', { scope: 'stack', stackId: 'stk_1' }));

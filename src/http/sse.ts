@@ -27,7 +27,7 @@ export interface PollingStreamOptions {
 }
 
 /** Woken reads of a stream start at least this far apart: a burst of rows costs a few reads, not one per row. */
-const MIN_WOKEN_READ_GAP_MS = 20;
+const MIN_WOKEN_READ_GAP_MS = 5;
 
 /** The resume point of an SSE request: the larger of `afterId` and `Last-Event-ID`, never negative. */
 export function resumeCursor(afterId: number | undefined, lastEventId: string | string[] | undefined): number {

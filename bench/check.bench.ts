@@ -8,7 +8,7 @@
 // client at the engine's per-host concurrency (7), through the same proxy, best of 5.
 //
 // Env: BENCH_SERVICES (200), BENCH_REPOS (50), BENCH_PROJECT_SIZE (10 services per project),
-// BENCH_WARM_CHECKS (3), BENCH_FLOOR_RUNS (5), BENCH_POLLED_CHECKS (1; more warm checks followed by
+// BENCH_WARM_CHECKS (5), BENCH_FLOOR_RUNS (5), BENCH_POLLED_CHECKS (1; more warm checks followed by
 // polling GET /api/jobs/{id} instead of the job's event stream), BENCH_POLL_MS (20, their interval), BENCH_UP_CONCURRENCY (4), BENCH_SETTLE_MS (3000),
 // BENCH_OUT (.tmp/bench/check.json). Needs scripts/infra/up.sh to have run (bench/run.sh does it).
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -44,7 +44,7 @@ function intEnv(name: string, fallback: number, min = 1): number {
 const N = intEnv('BENCH_SERVICES', 200);
 const M = intEnv('BENCH_REPOS', 50);
 const PROJECT_SIZE = intEnv('BENCH_PROJECT_SIZE', 10);
-const WARM_CHECKS = intEnv('BENCH_WARM_CHECKS', 3);
+const WARM_CHECKS = intEnv('BENCH_WARM_CHECKS', 5);
 const FLOOR_RUNS = intEnv('BENCH_FLOOR_RUNS', 5);
 const POLL_MS = intEnv('BENCH_POLL_MS', 20);
 /** Warm checks followed by polling instead of the event stream: what polling costs the server. */
@@ -681,8 +681,8 @@ async function main(): Promise<void> {
       targets: {
         warmRequestsEqualMinimum: warm.every((c) => c.extraRequests === 0 && c.registry.manifestGets === 0),
         coldRequestsEqualMinimum: checks[0]!.extraRequests === 0,
-        warmMedianMs,
-        warmMedianRatio: median(warm.map((c) => c.ratio)),
+        warmMedianMs: round(warmMedianMs),
+        warmMedianRatio: round(median(warm.map((c) => c.ratio)), 2),
         warmBestRatio: Math.min(...warm.map((c) => c.ratio)),
         coldRatio: checks[0]!.ratio,
         withinRatio: median(warm.map((c) => c.ratio)) <= TARGET_RATIO,

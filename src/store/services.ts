@@ -105,6 +105,14 @@ export function createServicesRepository(knex: Knex) {
     return (await query).map(serviceFromRow);
   }
 
+  /** The distinct image references and tags of all services, one stack's, or one service's (archived ones included). */
+  async function imageTags(filter: { stackId?: string; serviceId?: string } = {}): Promise<{ ref: string; tag: string }[]> {
+    const query = services().distinct('image_ref', 'image_tag');
+    if (filter.stackId !== undefined) query.where({ stack_id: filter.stackId });
+    if (filter.serviceId !== undefined) query.where({ id: filter.serviceId });
+    return (await query).map((row) => ({ ref: row.image_ref, tag: row.image_tag }));
+  }
+
   /** Archive or restore; false when the service does not exist. Archiving twice keeps the first archivedAt. */
   async function setArchived(id: string, archived: boolean, reason = 'user_archive'): Promise<boolean> {
     return (await services().where({ id }).update(archiveColumns(knex, archived, reason))) > 0;
@@ -156,7 +164,7 @@ export function createServicesRepository(knex: Knex) {
     });
   }
 
-  return { get, listByStack, list, setArchived, getSettings, putSettings, updateState, updateStates };
+  return { get, listByStack, list, imageTags, setArchived, getSettings, putSettings, updateState, updateStates };
 }
 
 export type ServicesRepository = ReturnType<typeof createServicesRepository>;

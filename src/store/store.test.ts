@@ -295,6 +295,16 @@ function defineStoreSuite(engineName: string, makeEngine: () => Engine): void {
     });
 
     describe('services', () => {
+      it('lists the distinct image tags of all services, a stack or a service', async () => {
+        const one = await store.stacks.create({ name: 'one', compose: { type: 'path', composeFiles: [] }, services: [service('a'), service('b', '2'), { name: 'c', image: { ref: 'ghcr.io/acme/a', tag: 'latest' } }] });
+        const two = await store.stacks.create({ name: 'two', compose: { type: 'path', composeFiles: [] }, services: [service('a', '1')] });
+        const sorted = (tags: { ref: string; tag: string }[]) => tags.map(({ ref, tag }) => `${ref}:${tag}`).sort();
+        assert.deepEqual(sorted(await store.services.imageTags()), ['ghcr.io/acme/a:1', 'ghcr.io/acme/a:latest', 'ghcr.io/acme/b:2']);
+        assert.deepEqual(sorted(await store.services.imageTags({ stackId: one.id })), ['ghcr.io/acme/a:latest', 'ghcr.io/acme/b:2']);
+        assert.deepEqual(sorted(await store.services.imageTags({ serviceId: two.services[0]!.id })), ['ghcr.io/acme/a:1']);
+        assert.deepEqual(await store.services.imageTags({ serviceId: 'svc_unknown' }), []);
+      });
+
       it('gets, lists by stack, archives and restores', async () => {
         const stack = await store.stacks.create({ name: 'demo', compose: { type: 'path', composeFiles: [] }, services: [service('b'), service('a')] });
         const listed = await store.services.listByStack(stack.id);

@@ -17,7 +17,7 @@ export interface ServiceCheckResult {
 }
 
 /** The image reference the service's configured ref and tag name; undefined when it is not a valid one. */
-export function serviceImageRef(service: Service): ImageRef | undefined {
+export function serviceImageRef(service: Pick<Service, 'image'>): ImageRef | undefined {
   try {
     return parseImageRef(`${service.image.ref}:${service.image.tag}`);
   } catch (error) {

@@ -211,12 +211,19 @@ export class Checks {
 
   private async runCheck(job: RunningJob, target: CheckTarget): Promise<JobOutcome> {
     const { store, hostPlatform } = this.deps;
+    const session = new CheckSession(this.deps.registry, hostPlatform);
+    // The target's distinct tags go to the registry first (one light query); reading the services
+    // in full, Docker and the first job writes all overlap those lookups.
+    for (const image of await store.services.imageTags({ stackId: target.stackId, serviceId: target.serviceId })) {
+      const ref = serviceImageRef({ image });
+      if (ref) void session.tagDigest(ref, image.tag);
+    }
+    // Sockets write on the next tick; SQLite answers synchronously inside promise jobs, so without
+    // a turn of the event loop here the lookups would leave only after the reads below.
+    await new Promise((resolve) => setImmediate(resolve));
     const work = await this.selection(target);
     const services = work.flatMap(({ stack, services: own }) => own.map((service) => ({ stack, service, ref: serviceImageRef(service) })));
     const total = services.length;
-    const session = new CheckSession(this.deps.registry, hostPlatform);
-    // Every distinct tag goes to the registry first; the rest of the preparation overlaps it.
-    for (const { service, ref } of services) if (ref) void session.tagDigest(ref, service.image.tag);
     await job.progress({ phase: 'prepare', message: `preparing check targets (${total} services)`, current: 0, total, plannedCurrent: 0, plannedTotal: total });
     const [runtime, rules] = await Promise.all([this.runtimeDigestsOf(services, job), this.rulesByService()]);
     const report = progressReporter(job, total);

@@ -185,7 +185,9 @@ export class Checks {
     const byService = new Map<string, ComposeContainer[]>();
     for (const container of containers) {
       const key = `${container.project}\0${container.service}`;
-      byService.set(key, [...(byService.get(key) ?? []), container]);
+      const own = byService.get(key);
+      if (own) own.push(container);
+      else byService.set(key, [container]);
     }
     const wanted = targets.flatMap(({ stack, service }) => byService.get(`${stack.name}\0${service.name}`) ?? []);
     const repoDigests = await this.deps.docker.imageRepoDigests(wanted.map((container) => container.imageId));

@@ -80,12 +80,15 @@ export class DockerEngine {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   }
 
+  /** Where node:http connects to reach the engine. */
+  private get address(): { socketPath: string } | { host: string; port: number } {
+    return this.endpoint.kind === 'socket' ? { socketPath: this.endpoint.socketPath } : { host: this.endpoint.host, port: this.endpoint.port };
+  }
+
   /** GET on the Engine API, JSON answer; HTTP errors carry the engine's message and status. */
   private get<T>(path: string): Promise<T> {
-    const where =
-      this.endpoint.kind === 'socket' ? { socketPath: this.endpoint.socketPath } : { host: this.endpoint.host, port: this.endpoint.port };
     return new Promise<T>((resolve, reject) => {
-      const req = request({ ...where, path, method: 'GET', agent: this.agent, headers: { Host: 'docker' } }, (res) => {
+      const req = request({ ...this.address, path, method: 'GET', agent: this.agent, headers: { Host: 'docker' } }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('error', reject);
@@ -120,19 +123,21 @@ export class DockerEngine {
    * `onEnd` runs exactly once, with the reason when the stream did not end by `close()`.
    */
   watchEvents(query: EventsQuery, handlers: EventHandlers): EventWatch {
-    const where =
-      this.endpoint.kind === 'socket' ? { socketPath: this.endpoint.socketPath } : { host: this.endpoint.host, port: this.endpoint.port };
     const params = new URLSearchParams({ filters: JSON.stringify(query.filters) });
     if (query.since !== undefined) params.set('since', String(query.since));
     let ended = false;
-    const end = (error?: Error) => {
-      if (ended) return;
+    /** Tears the stream down once; false when it already was. */
+    const stop = () => {
+      if (ended) return false;
       ended = true;
       clearTimeout(answerTimer);
       req.destroy();
-      handlers.onEnd(error);
+      return true;
     };
-    const req = request({ ...where, path: `/events?${params}`, method: 'GET', agent: false, headers: { Host: 'docker' } }, (res) => {
+    const end = (error?: Error) => {
+      if (stop()) handlers.onEnd(error);
+    };
+    const req = request({ ...this.address, path: `/events?${params}`, method: 'GET', agent: false, headers: { Host: 'docker' } }, (res) => {
       clearTimeout(answerTimer);
       if (res.statusCode !== 200) {
         res.resume();
@@ -169,14 +174,7 @@ export class DockerEngine {
     req.on('socket', (socket) => socket.unref());
     req.on('error', (error) => end(this.translateError('watch events', error)));
     req.end();
-    return {
-      close: () => {
-        if (ended) return;
-        ended = true;
-        clearTimeout(answerTimer);
-        req.destroy();
-      },
-    };
+    return { close: () => void stop() };
   }
 
   /** Resolves when the engine answers `/_ping`; throws DockerUnavailableError otherwise. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { authorize, githubSignatureValid, maskValue, secretsEqual } from '../src/http/auth.js';
-import { parseCidr } from '../src/config.js';
+import { parseCidr } from '../src/cidr.js';
 import { createHmac } from 'node:crypto';
 import { contract, startApi, type Api } from './harness.js';
 import { sampleBody } from './sampler.js';

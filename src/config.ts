@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { parseCidr, type Cidr } from './cidr.js';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { projectRoot } from './spec.js';
@@ -50,12 +50,6 @@ export interface AuthConfig {
   allowAnonymousInDev: boolean;
   /** When set, identity headers are honoured only from these peers. */
   trustedProxies?: Cidr[];
-}
-
-export interface Cidr {
-  family: 4 | 6;
-  bytes: Buffer;
-  prefix: number;
 }
 
 export class ConfigError extends Error {
@@ -141,37 +135,6 @@ export function parseHostPort(raw: string): { host: string; port: number } | und
   const port = Number(match[3]);
   if (port > 65535) return undefined;
   return { host: host === '' ? '0.0.0.0' : host, port };
-}
-
-export function parseCidr(raw: string): Cidr | undefined {
-  const [address, prefixText] = raw.split('/');
-  const family = isIP(address ?? '');
-  if (family !== 4 && family !== 6) return undefined;
-  const maxPrefix = family === 4 ? 32 : 128;
-  const prefix = prefixText === undefined ? maxPrefix : Number(prefixText);
-  if (!Number.isInteger(prefix) || prefix < 0 || prefix > maxPrefix || (prefixText !== undefined && !/^\d+$/.test(prefixText))) {
-    return undefined;
-  }
-  return { family, bytes: ipToBytes(address!, family), prefix };
-}
-
-export function ipToBytes(address: string, family: 4 | 6): Buffer {
-  if (family === 4) return Buffer.from(address.split('.').map(Number));
-  // Expand '::' and any embedded IPv4 tail into eight 16-bit groups.
-  let text = address;
-  const v4Tail = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (v4Tail) {
-    const [a, b, c, d] = v4Tail[1]!.split('.').map(Number);
-    text = text.slice(0, -v4Tail[1]!.length) + `${((a! << 8) | b!).toString(16)}:${((c! << 8) | d!).toString(16)}`;
-  }
-  const [head, tail] = text.split('::');
-  const headGroups = head ? head.split(':') : [];
-  const tailGroups = tail !== undefined && tail !== '' ? tail.split(':') : [];
-  const missing = 8 - headGroups.length - tailGroups.length;
-  const groups = [...headGroups, ...Array<string>(tail === undefined ? 0 : missing).fill('0'), ...tailGroups];
-  const bytes = Buffer.alloc(16);
-  groups.forEach((group, index) => bytes.writeUInt16BE(parseInt(group, 16) || 0, index * 2));
-  return bytes;
 }
 
 function defaultHostPlatform(): string {

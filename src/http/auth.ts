@@ -1,7 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { isIP } from 'node:net';
-import type { AuthConfig, Cidr } from '../config.js';
-import { ipToBytes } from '../config.js';
+import { cidrContains } from '../cidr.js';
+import type { AuthConfig } from '../config.js';
 
 export type AuthorizationMode = 'user_or_group' | 'user_only' | 'group_only' | 'none';
 export type MatchedBy = 'user' | 'group' | 'anonymous_dev';
@@ -44,21 +43,6 @@ export function authorizationMode(config: AuthConfig): AuthorizationMode {
   if (config.allowedUser) return 'user_only';
   if (config.allowedGroup) return 'group_only';
   return 'none';
-}
-
-function cidrContains(cidr: Cidr, address: string): boolean {
-  let text = address;
-  // IPv4 peers often arrive as IPv4-mapped IPv6 (::ffff:127.0.0.1).
-  if (cidr.family === 4 && text.startsWith('::ffff:') && isIP(text.slice(7)) === 4) text = text.slice(7);
-  const family = isIP(text);
-  if (family !== cidr.family) return false;
-  const bytes = ipToBytes(text, family as 4 | 6);
-  const fullBytes = Math.floor(cidr.prefix / 8);
-  if (!bytes.subarray(0, fullBytes).equals(cidr.bytes.subarray(0, fullBytes))) return false;
-  const remainingBits = cidr.prefix % 8;
-  if (remainingBits === 0) return true;
-  const mask = (0xff << (8 - remainingBits)) & 0xff;
-  return (bytes[fullBytes]! & mask) === (cidr.bytes[fullBytes]! & mask);
 }
 
 export function isTrustedPeer(config: AuthConfig, peerAddress: string | undefined): boolean {

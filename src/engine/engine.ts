@@ -4,7 +4,7 @@ import type { Job, Stack, Store } from '../store/index.js';
 import { createBackupDocker } from './backup/helper.js';
 import { preUpdateBackup } from './backup/pre-update.js';
 import { Checks, type CheckTarget, type JobOrigin } from './check/checks.js';
-import { runDiscoveryScan } from './discovery/index.js';
+import { DiscoveryScanner } from './discovery/index.js';
 import { DockerEngine, DockerStateCache, stackStatus, type StackStatus } from './docker/index.js';
 import { JobRunner } from './jobs/runner.js';
 import { RegistryClient, type RegistryClientOptions } from './registry/index.js';
@@ -31,6 +31,7 @@ export class Engine {
   readonly dockerState: DockerStateCache;
   readonly checks: Checks;
   readonly updates: Updates;
+  private readonly discovery: DiscoveryScanner;
   private readonly timers: NodeJS.Timeout[] = [];
 
   private constructor(
@@ -43,6 +44,7 @@ export class Engine {
     this.dockerState = new DockerStateCache(this.docker, { logger });
     this.checks = new Checks({ store, jobs: this.jobs, docker: this.dockerState, registry, hostPlatform: config.hostPlatform, logger });
     this.updates = new Updates(store, this.jobs, this.updateExecutor());
+    this.discovery = new DiscoveryScanner({ docker: this.dockerState, store, maxActions: config.discovery.maxActions });
   }
 
   private updateExecutor() {
@@ -86,7 +88,7 @@ export class Engine {
     return this.jobs.start(
       { prefix: 'dsc', type: 'discovery', scope: 'all', ...origin, startMessage: 'discovery scan started', failureMessage: 'discovery scan failed' },
       async (job) => {
-        const scan = await runDiscoveryScan({ docker: this.dockerState, store, maxActions: config.discovery.maxActions });
+        const scan = await this.discovery.scan();
         const { summary } = scan;
         await job.log(
           'info',
@@ -159,7 +161,7 @@ export class Engine {
       setImmediate(run);
     };
     // Periodic discovery keeps stacks in step without a job row a minute; scans the user asks for are jobs.
-    loop('discovery', config.discovery.intervalSeconds, () => runDiscoveryScan({ docker: this.dockerState, store, maxActions: config.discovery.maxActions }));
+    loop('discovery', config.discovery.intervalSeconds, () => this.discovery.scan());
     loop('runtime scan', config.runtimeScanIntervalSeconds, async () => {
       const job = await this.startRuntimeScan({ scope: 'all' }, { createdBy: 'schedule', reason: 'schedule' });
       await this.jobs.settled(job.id);

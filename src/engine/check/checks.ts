@@ -1,10 +1,9 @@
 import type { Logger } from 'pino';
 import type { IgnoreRule, Job, JobScope, Service, Stack, Store } from '../../store/index.js';
 import { DockerUnavailableError, selectRuntimeDigest, type ComposeContainer, type DockerReads } from '../docker/index.js';
-import { SerialLock } from '../discovery/index.js';
 import type { JobRunner, RunningJob, JobOutcome } from '../jobs/runner.js';
 import { CheckSession, type ImageRef, type RegistryClient } from '../registry/index.js';
-import { mapConcurrently } from '../../concurrency.js';
+import { mapConcurrently, SerialLock } from '../../concurrency.js';
 import { nowIso } from '../../time.js';
 import { checkService, serviceImageRef } from './checker.js';
 

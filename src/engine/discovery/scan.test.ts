@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openStore, type Store } from '../../store/index.js';
 import { COMPOSE_LABELS, DockerUnavailableError, type ComposeContainer } from '../docker/index.js';
-import { runDiscoveryScan, type DiscoveryAction, type DiscoveryScanResult } from './index.js';
+import { DiscoveryScanner, runDiscoveryScan, type DiscoveryAction, type DiscoveryScanResult } from './index.js';
 
 type Labels = Record<string, string>;
 
@@ -179,7 +179,8 @@ describe('runDiscoveryScan (scripted Docker, real store)', () => {
         return containers;
       },
     };
-    const results = await Promise.all([1, 2, 3].map(() => runDiscoveryScan({ docker: slow, store, maxActions: 100 })));
+    const scanner = new DiscoveryScanner({ docker: slow, store, maxActions: 100 });
+    const results = await Promise.all([1, 2, 3].map(() => scanner.scan()));
     assert.equal(overlapped, false);
     assert.equal(results.length, 3);
   });

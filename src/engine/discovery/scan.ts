@@ -1,6 +1,7 @@
 import { access, readFile } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { ComposeConfig, NewService, StackWithServices, Store } from '../../store/index.js';
+import { SerialLock } from '../../concurrency.js';
 import { toIso } from '../../time.js';
 import { COMPOSE_LABELS, type ComposeContainer, type DockerEngine } from '../docker/index.js';
 import {
@@ -49,27 +50,25 @@ export interface DiscoveryScanOptions {
   now?: () => Date;
 }
 
-/** Runs tasks one at a time, in call order. */
-export class SerialLock {
-  private tail: Promise<unknown> = Promise.resolve();
-
-  run<T>(task: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(task);
-    this.tail = result.catch(() => undefined);
-    return result;
-  }
-}
-
-/** Serialises every discovery scan of this process (API, periodic loop, webhook fallback). */
-export const discoveryScanLock = new SerialLock();
-
 /**
  * Finds the running Compose projects and makes stacks, services and discovery projects match them
  * (behaviour.md §E.1). Problems with one project make that project `invalid`; an unreachable
- * Docker engine throws DockerUnavailableError before anything is written.
+ * Docker engine throws DockerUnavailableError before anything is written. Callers that may scan
+ * concurrently go through a {@link DiscoveryScanner}.
  */
 export function runDiscoveryScan(options: DiscoveryScanOptions): Promise<DiscoveryScanResult> {
-  return discoveryScanLock.run(() => scan(options));
+  return scan(options);
+}
+
+/** Runs the scans of one process (API, periodic loop, webhook fallback) one at a time. */
+export class DiscoveryScanner {
+  private readonly lock = new SerialLock();
+
+  constructor(private readonly options: DiscoveryScanOptions) {}
+
+  scan(): Promise<DiscoveryScanResult> {
+    return this.lock.run(() => scan(this.options));
+  }
 }
 
 const UNREADABLE_HINT = '(mount missing? ensure host path is mounted read-only at the same absolute path)';

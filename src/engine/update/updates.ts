@@ -1,6 +1,6 @@
 import type { Job, Store } from '../../store/index.js';
 import { JobConflictError, type JobOrigin } from '../check/checks.js';
-import { SerialLock } from '../discovery/index.js';
+import { SerialLock } from '../../concurrency.js';
 import type { JobRunner } from '../jobs/runner.js';
 import { executeUpdate, type StackUpdatePlan, type UpdateDeps, type UpdatePlan } from './execute.js';
 import { serviceIdsOf, type ValidatedUpdatePlan } from './validate.js';

@@ -3,6 +3,7 @@ import type { HandlerMap } from '../http/handler-types.js';
 import { pollingStream, resumeCursor, type StreamFrame } from '../http/sse.js';
 import { InvalidJobsCursorError, type JobLog, type Store } from '../store/index.js';
 import { jobDetailView, jobListItemView } from './views.js';
+import { errorText } from '../errors.js';
 
 /** An idle, finished job's stream closes after this many empty polls (about 5 s). */
 const IDLE_POLLS_BEFORE_CLOSE = 20;
@@ -34,7 +35,7 @@ function oneJobFrame(log: JobLog): StreamFrame {
 }
 
 function errorFrame(error: unknown) {
-  return { event: 'job_events_error', data: { type: 'job_events_error', error: error instanceof Error ? error.message : String(error) } };
+  return { event: 'job_events_error', data: { type: 'job_events_error', error: errorText(error) } };
 }
 
 async function jobIsOver(store: Store, jobId: string): Promise<boolean> {

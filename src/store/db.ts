@@ -5,6 +5,7 @@ import type { Knex } from 'knex';
 import type BetterSqlite3 from 'better-sqlite3';
 import { migrationSource } from './migrations/index.js';
 import { LruCache } from '../lru.js';
+import { errorText } from '../errors.js';
 
 // knex is CommonJS: under NodeNext its default import is the whole module object.
 const { knex: createKnex } = knexPackage;
@@ -137,7 +138,3 @@ function redactUrl(databaseUrl: string): string | undefined {
   }
 }
 
-function errorText(error: unknown): string {
-  if (error instanceof AggregateError && error.errors.length > 0) return errorText(error.errors[0]);
-  return error instanceof Error ? error.message || String(error) : String(error);
-}

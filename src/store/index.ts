@@ -10,6 +10,7 @@ import { createServicesRepository, type ServicesRepository } from './services.js
 import { createSettingsRepository, type SettingsRepository } from './settings.js';
 import { createSnapshotsRepository, type SnapshotsRepository } from './snapshots.js';
 import { createStacksRepository, type StacksRepository } from './stacks.js';
+import { errorText } from '../errors.js';
 
 export type { DatabaseEngine, DatabaseOptions } from './db.js';
 export { databaseEngine, migrateLatest, openDatabase } from './db.js';
@@ -47,7 +48,7 @@ export async function openStore(opts: DatabaseOptions): Promise<Store> {
     await migrateLatest(knex);
   } catch (error) {
     await knex.destroy();
-    throw new Error(`database migration failed: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(`database migration failed: ${errorText(error)}`);
   }
   return {
     knex,

@@ -4,6 +4,7 @@ import type { BackupOverride, StackBackupTarget } from '../../store/index.js';
 import { DockerUnavailableError } from '../docker/errors.js';
 import { helperMountFor, MANIFEST_FILE, MANIFEST_FORMAT, slotName, type BackupManifest } from './archive.js';
 import { BACKUP_STACK_LABEL, HelperImageMissingError, helperOutputTail, type BackupDocker } from './helper.js';
+import { errorText } from '../../errors.js';
 
 export type BackupTargetStatus = 'included' | 'skipped_by_user' | 'skipped_by_size' | 'skipped_by_probe_error';
 
@@ -85,7 +86,7 @@ export async function runBackup(options: RunBackupOptions): Promise<BackupRunRes
     if (included.length === 0) return { status: 'skipped', reason: 'no_included_targets', targets };
     return { ...(await archiveTargets(options, included)), targets };
   } catch (error) {
-    return { status: 'failed', error: errorMessage(error), targets };
+    return { status: 'failed', error: errorText(error), targets };
   }
 }
 
@@ -101,7 +102,7 @@ async function examineTarget(
   } catch (error) {
     // Engine-wide problems fail the backup; only what is wrong with this target skips it.
     if (error instanceof DockerUnavailableError || error instanceof HelperImageMissingError) throw error;
-    return { ...report, status: 'skipped_by_probe_error', error: errorMessage(error) };
+    return { ...report, status: 'skipped_by_probe_error', error: errorText(error) };
   }
   const tooLarge = target.decision === 'inherit' && sizeBytes > options.skipTargetsOverBytes;
   return { ...report, status: tooLarge ? 'skipped_by_size' : 'included', sizeBytes };
@@ -178,6 +179,3 @@ function withoutExtraFields(target: StackBackupTarget): StackBackupTarget {
   return target.kind === 'docker-volume' ? { kind: target.kind, name: target.name } : { kind: target.kind, path: target.path };
 }
 
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

@@ -14,6 +14,7 @@ import {
 } from './compose-file.js';
 import { normalizeConfigFiles, resolveConfigFiles, sameList } from './config-files.js';
 import { parseEnvFile } from './env-file.js';
+import { errorText } from '../../errors.js';
 
 export type DiscoveryActionKind = 'created' | 'updated' | 'skipped' | 'failed' | 'marked_missing';
 
@@ -215,7 +216,7 @@ async function readAll(
     try {
       texts.push(await readFile(path, 'utf8'));
     } catch (error) {
-      return { ok: false, path, message: error instanceof Error ? error.message : String(error) };
+      return { ok: false, path, message: errorText(error) };
     }
   }
   return { ok: true, texts };

@@ -5,6 +5,7 @@ import { copyFile, mkdir, rm, stat, symlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { RetryPolicy } from '../../config.js';
+import { errorText } from '../../errors.js';
 
 export type { RetryPolicy };
 
@@ -80,7 +81,6 @@ export class UpdateStepError extends Error {
   }
 }
 
-export const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 function lastLines(text: string, count = 3): string {
   return text.trim().split('\n').slice(-count).join(' | ');

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { newId, type IdPrefix } from '../../ids.js';
 import { nowIso } from '../../time.js';
 import type { BackupMode, Job, JobScope, JobStatus, JobSummary, Store } from '../../store/index.js';
+import { errorText } from '../../errors.js';
 
 /** What a job reports while it runs; `percent` and `updatedAt` are computed here. */
 export interface ProgressUpdate {
@@ -113,7 +114,7 @@ export class JobRunner {
       try {
         outcome = await work(running);
       } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
+        const message = errorText(error);
         await this.store.jobs.appendLog(job.id, 'error', `${spec.failureMessage}: ${message}`);
         outcome = { status: 'failed', summary: { ...(spec.summary ?? {}), error: message } };
       }

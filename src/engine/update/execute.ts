@@ -11,7 +11,6 @@ import {
   ComposeRunner,
   DEFAULT_COMMAND_TIMEOUTS_MS,
   DockerCli,
-  errorText,
   PullProgressTracker,
   retryStep,
   stageDockerConfig,
@@ -22,6 +21,7 @@ import {
   type RetryReport,
   type StagedDockerConfig,
 } from '../docker/compose.js';
+import { errorText } from '../../errors.js';
 import type { ComposeContainer } from '../docker/containers.js';
 import type { DockerEngine } from '../docker/engine.js';
 import type { JobProgressRecord, RunningJob } from '../jobs/runner.js';

@@ -8,13 +8,13 @@ import {
   cliEnvironment,
   ComposeRunner,
   DEFAULT_COMMAND_TIMEOUTS_MS,
-  errorText,
   stageDockerConfig,
   type CommandLog,
   type CommandTimeouts,
   type RetryPolicy,
   type StagedDockerConfig,
 } from '../docker/compose.js';
+import { errorText } from '../../errors.js';
 import type { DockerEngine } from '../docker/engine.js';
 import type { Store } from '../../store/index.js';
 import { jobOwningOverrideEntry, stagedDockerConfigPath, type ApplyingRecord } from './execute.js';

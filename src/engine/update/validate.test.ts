@@ -705,3 +705,27 @@ describe('validateWebhookTrigger', () => {
     assert.equal(result.ok ? 'ok' : result.message, 'scope=service target serviceId must match request serviceId');
   });
 });
+
+describe('validateUpdateRequest digests', () => {
+  it('compares digests whatever their case, as the registry code stores them', async () => {
+    const own = await openStore({ sqlitePath: join(dir, 'digest-case.sqlite3') });
+    try {
+      const stack = await own.stacks.create({
+        name: 'hexcase',
+        compose: { type: 'path', composeFiles: ['/srv/hexcase/compose.yml'] },
+        services: [{ name: 'app', image: { ref: 'ghcr.io/acme/hex', tag: 'latest' } }],
+      });
+      const serviceId = stack.services[0]!.id;
+      const candidateDigest = `sha256:${'ab'.repeat(32)}`;
+      await own.services.updateState(serviceId, { candidate: { tag: 'latest', digest: candidateDigest, archMatch: 'match', arch: ['linux/amd64'] } });
+      const result = await validateUpdateRequest(
+        { scope: 'service', serviceId, targetTag: 'latest', targetDigest: `SHA256:${'AB'.repeat(32)}`, pullTags: [] },
+        { store: own, selfImageRepo: SELF },
+      );
+      assert.equal(result.ok, true, JSON.stringify(result));
+      assert.equal(result.ok && result.plan.targets[0]!.targetDigest, candidateDigest);
+    } finally {
+      await own.close();
+    }
+  });
+});

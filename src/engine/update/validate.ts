@@ -1,6 +1,7 @@
 import type { components } from '../../generated/dockrev.js';
 import type { Service, StackWithServices, Store } from '../../store/index.js';
 import { scopeIdProblem } from '../check/checks.js';
+import { normalizeDigest } from '../registry/index.js';
 import {
   selectUpdateServices,
   type SelectionOptions,
@@ -114,11 +115,6 @@ const conflict = (message: string, details: Record<string, unknown>): Validation
 function text(value: string | null | undefined): string | undefined {
   const trimmed = value?.trim();
   return trimmed ? trimmed : undefined;
-}
-
-/** Digests are compared with their algorithm; a bare hex digest is taken as sha256. */
-function normalizeDigest(digest: string): string {
-  return digest.includes(':') ? digest : `sha256:${digest}`;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { compact, fromJson, optional, toBool, toJson } from './rows.js';
-import type { ArchMatch, NewService, Service, ServiceHomepage, ServiceSettings, ServiceStatePatch } from './services.js';
+import type { ArchMatch, NewService, Service, ServiceHomepage, ServiceSettings, ServiceStatePatch } from './service-types.js';
 
 // Row mapping shared by the services and stacks repositories.
 

@@ -3,7 +3,7 @@ import { newId } from '../ids.js';
 import { nowIso } from '../time.js';
 import { applyArchiveFilter, archiveColumns, compact, fromJson, optional, toBool, toJson, type ArchiveFilter } from './rows.js';
 import { newServiceRow, serviceFromRow, statePatchColumns, type ServiceRow } from './service-rows.js';
-import type { NewService, Service } from './services.js';
+import type { NewService, Service } from './service-types.js';
 
 export interface ComposeConfig {
   /** `"path"` for stacks created by discovery. */

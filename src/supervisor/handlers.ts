@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { operations } from '../generated/supervisor.js';
 import type { HandlerMapOf } from '../http/handler-types.js';
+import { notImplementedFor } from '../http/not-implemented.js';
 import { FAVICON_PNG, supervisorPage } from './assets.js';
 import type { SupervisorConfig } from './config.js';
 
@@ -12,10 +13,7 @@ export interface SupervisorDeps {
 /** Self-upgrade operations document a 501 until the upgrade engine exists. */
 export const SUPERVISOR_NOT_IMPLEMENTED = ['getSelfUpgrade', 'startSelfUpgrade', 'rollbackSelfUpgrade'] as const;
 
-const notImplemented = (operationId: (typeof SUPERVISOR_NOT_IMPLEMENTED)[number]) => async () => ({
-  status: 501 as const,
-  body: { error: { code: 'not_implemented' as const, message: `${operationId} is not implemented yet`, details: { operationId } } },
-});
+const notImplemented = notImplementedFor<operations, (typeof SUPERVISOR_NOT_IMPLEMENTED)[number], SupervisorDeps>();
 
 export const supervisorHandlers: HandlerMapOf<operations, SupervisorDeps> = {
   getSupervisorHealth: async () => ({ status: 200, body: { ok: true } }),

@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import supertest from 'supertest';
 import { loadConfig } from '../src/config.js';
 import { Engine } from '../src/engine/engine.js';
-import { createApp } from '../src/http/app.js';
+import { createApp } from '../src/app.js';
 import { projectRoot } from '../src/spec.js';
 import { openStore, type Store } from '../src/store/index.js';
 import { loadContract, type Contract } from './contract.js';

@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import { ConfigError, IGNORED_LEGACY_VARIABLES, loadConfig } from './config.js';
 import { Engine } from './engine/engine.js';
-import { createApp } from './http/app.js';
+import { createApp } from './app.js';
 import { createLogger } from './logger.js';
 import { openStore } from './store/index.js';
 

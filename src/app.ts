@@ -1,11 +1,13 @@
+// The composition root of the API: the contract, the handlers and the transport meet here, so
+// that src/http never imports a handler.
 import type express from 'express';
 import type { Context } from 'openapi-backend';
-import { handlers } from '../handlers/index.js';
-import { loadSpec } from '../spec.js';
-import { secretsEqual, type Principal } from './auth.js';
-import type { AppDeps } from './deps.js';
-import { envelope } from './errors.js';
-import { bindHandlers, createHttpServer, forwardAuthFor } from './server.js';
+import { handlers } from './handlers/index.js';
+import { loadSpec } from './spec.js';
+import { secretsEqual, type Principal } from './http/auth.js';
+import type { AppDeps } from './http/deps.js';
+import { envelope } from './http/errors.js';
+import { bindHandlers, createHttpServer, forwardAuthFor } from './http/server.js';
 
 const PUBLIC_PRINCIPAL: Principal = { name: 'anonymous' };
 const WEBHOOK_PRINCIPAL: Principal = { name: 'webhook' };

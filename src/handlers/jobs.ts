@@ -3,35 +3,23 @@ import type { HandlerMap } from '../http/handler-types.js';
 import { pollingStream, resumeCursor, type StreamFrame } from '../http/sse.js';
 import { InvalidJobsCursorError, type JobLog, type Store } from '../store/index.js';
 import { jobDetailView, jobListItemView } from './views.js';
+import { decodeJobEvent, jobLogEvent } from '../engine/jobs/event-codec.js';
 import { errorText } from '../errors.js';
 
 /** An idle, finished job's stream closes after this many empty polls (about 5 s). */
 const IDLE_POLLS_BEFORE_CLOSE = 20;
 
-function parseEvent(log: JobLog): Record<string, unknown> | undefined {
-  try {
-    const value = JSON.parse(log.msg) as unknown;
-    return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** All jobs' structured events, each as `job_event`. */
 function allJobsFrame(log: JobLog): StreamFrame {
-  const event = parseEvent(log);
+  const event = decodeJobEvent(log);
   const data = event ? { jobId: log.jobId, ts: log.ts, ...event } : { type: 'job_event', jobId: log.jobId, ts: log.ts, raw: log.msg };
   return { id: log.id, event: 'job_event', data };
 }
 
 /** One job's rows: plain logs as `job_log`, structured events under their own type. */
 function oneJobFrame(log: JobLog): StreamFrame {
-  if (log.level !== 'event') {
-    return { id: log.id, event: 'job_log', data: { type: 'job_log', jobId: log.jobId, ts: log.ts, level: log.level, msg: log.msg } };
-  }
-  const event = parseEvent(log);
-  const type = typeof event?.type === 'string' ? event.type : 'event';
-  return { id: log.id, event: type, data: event ?? { type: 'event', jobId: log.jobId, ts: log.ts, raw: log.msg }, final: type === 'runtime_scan_finished' };
+  const { event, data } = jobLogEvent(log);
+  return { id: log.id, event, data, final: event === 'runtime_scan_finished' };
 }
 
 function errorFrame(error: unknown) {

@@ -3,6 +3,7 @@ import { newId, type IdPrefix } from '../../ids.js';
 import { nowIso } from '../../time.js';
 import type { BackupMode, Job, JobScope, JobStatus, JobSummary, Store } from '../../store/index.js';
 import { errorText } from '../../errors.js';
+import { encodeJobEvent } from './event-codec.js';
 
 /** What a job reports while it runs; `percent` and `updatedAt` are computed here. */
 export interface ProgressUpdate {
@@ -138,7 +139,7 @@ export class JobRunner {
         await store.jobs.appendLog(jobId, level, message);
       },
       async event(type, fields = {}) {
-        await store.jobs.appendLog(jobId, 'event', JSON.stringify({ type, jobId, ts: nowIso(), ...fields }));
+        await store.jobs.appendLog(jobId, 'event', encodeJobEvent(jobId, type, nowIso(), fields));
       },
       async progress(update) {
         const record: JobProgressRecord = { ...update, percent: percentOf(update.current, update.total), updatedAt: nowIso() };
@@ -147,7 +148,7 @@ export class JobRunner {
         }
         lastProgress = record;
         await store.jobs.update(jobId, { progress: record });
-        await store.jobs.appendLog(jobId, 'event', JSON.stringify({ type: 'job_progress', jobId, ts: record.updatedAt, ...record }));
+        await store.jobs.appendLog(jobId, 'event', encodeJobEvent(jobId, 'job_progress', record.updatedAt, record));
         return record;
       },
     };

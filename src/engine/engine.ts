@@ -1,13 +1,12 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Job, Stack, Store } from '../store/index.js';
-import { createBackupDocker } from './backup/helper.js';
-import { preUpdateBackup } from './backup/pre-update.js';
 import { Checks, type CheckTarget, type JobOrigin } from './check/checks.js';
 import { DiscoveryScanner } from './discovery/index.js';
 import { DockerEngine, DockerStateCache, stackStatus, type StackStatus } from './docker/index.js';
 import { JobRunner } from './jobs/runner.js';
 import { RegistryClient, type RegistryClientOptions } from './registry/index.js';
+import { executorDeps, type UpdateDeps } from './update/deps.js';
 import { recoverInterruptedUpdates } from './update/recovery.js';
 import { Updates } from './update/updates.js';
 import type { ValidatedUpdatePlan } from './update/validate.js';
@@ -32,6 +31,7 @@ export class Engine {
   readonly checks: Checks;
   readonly updates: Updates;
   private readonly discovery: DiscoveryScanner;
+  private readonly executor: UpdateDeps;
   private readonly timers: NodeJS.Timeout[] = [];
 
   private constructor(
@@ -43,26 +43,9 @@ export class Engine {
     this.docker = new DockerEngine({ dockerHost: config.dockerHost });
     this.dockerState = new DockerStateCache(this.docker, { logger });
     this.checks = new Checks({ store, jobs: this.jobs, docker: this.dockerState, registry, hostPlatform: config.hostPlatform, logger });
-    this.updates = new Updates(store, this.jobs, this.updateExecutor());
+    this.executor = executorDeps(config, store, this.docker);
+    this.updates = new Updates(store, this.jobs, this.executor);
     this.discovery = new DiscoveryScanner({ docker: this.dockerState, store, maxActions: config.discovery.maxActions });
-  }
-
-  private updateExecutor() {
-    const { config } = this.options;
-    return {
-      docker: this.docker,
-      composeBin: config.composeBin,
-      dockerHost: config.dockerHost,
-      dockerConfigPath: config.dockerConfigPath,
-      retry: config.updateRetry,
-      overrideDir: config.overrideDir,
-      healthTimeoutMs: config.updateHealthTimeoutSeconds * 1000,
-      backup: preUpdateBackup({
-        store: this.options.store,
-        docker: createBackupDocker({ dockerHost: config.dockerHost }),
-        helperImage: config.helperImage,
-      }),
-    };
   }
 
   startUpdate(plan: ValidatedUpdatePlan, origin: JobOrigin): Promise<Job> {
@@ -123,18 +106,7 @@ export class Engine {
     const { jobs: updates } = await store.jobs.list({ types: ['update'], status: 'running', limit: 200 });
     const interrupted = await store.jobs.failInterruptedJobs('server_restart');
     if (interrupted > 0) logger.warn({ jobs: interrupted }, 'marked jobs interrupted by a restart as failed');
-    const report = await recoverInterruptedUpdates(
-      {
-        store,
-        docker: this.docker,
-        composeBin: config.composeBin,
-        overrideDir: config.overrideDir,
-        dockerHost: config.dockerHost,
-        dockerConfigPath: config.dockerConfigPath,
-        retry: config.updateRetry,
-      },
-      updates.map((job) => job.id),
-    );
+    const report = await recoverInterruptedUpdates(this.executor, updates.map((job) => job.id));
     if (report.restarted.length > 0 || report.failures.length > 0 || report.removedOverrideFiles.length > 0) {
       logger.warn({ report }, 'recovered interrupted updates');
     }

@@ -1,6 +1,6 @@
 import { nowIso } from '../../time.js';
 import type { Store } from '../../store/index.js';
-import type { BackupCallback } from '../update/execute.js';
+import type { BackupCallback } from '../update/plan.js';
 import type { BackupDocker } from './helper.js';
 import { discoverMountedTargets, planBackup } from './plan.js';
 import { runBackup } from './run.js';

@@ -1,5 +1,5 @@
 import { basename, posix } from 'node:path';
-import { jobOwningOverrideEntry } from '../update/execute.js';
+import { jobOwningOverrideEntry } from '../update/scratch.js';
 
 export type ConfigFilesFailure = 'config_files_empty' | 'config_files_relative_path_rejected';
 

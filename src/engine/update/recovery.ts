@@ -4,30 +4,17 @@
 // any number of times.
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  cliEnvironment,
-  ComposeRunner,
-  DEFAULT_COMMAND_TIMEOUTS_MS,
-  stageDockerConfig,
-  type CommandLog,
-  type CommandTimeouts,
-  type RetryPolicy,
-  type StagedDockerConfig,
-} from '../docker/compose.js';
 import { errorText } from '../../errors.js';
-import type { DockerEngine } from '../docker/engine.js';
 import type { Store } from '../../store/index.js';
-import { jobOwningOverrideEntry, stagedDockerConfigPath, type ApplyingRecord } from './execute.js';
+import type { DockerEngine } from '../docker/engine.js';
+import { openCommandSession, type CommandDeps, type CommandSession } from './commands.js';
+import type { ApplyingRecord } from './plan.js';
+import { jobOwningOverrideEntry } from './scratch.js';
+import type { StepLog } from './steps.js';
 
-export interface RecoveryDeps {
+export interface RecoveryDeps extends CommandDeps {
   store: Store;
   docker: DockerEngine;
-  composeBin: readonly string[];
-  overrideDir: string;
-  dockerHost?: string;
-  dockerConfigPath?: string;
-  retry: RetryPolicy;
-  commandTimeoutsMs?: Partial<CommandTimeouts>;
 }
 
 export interface RecoveryReport {
@@ -48,7 +35,7 @@ export interface RecoveryReport {
 export async function recoverInterruptedUpdates(deps: RecoveryDeps, interruptedJobIds: readonly string[]): Promise<RecoveryReport> {
   const report: RecoveryReport = { removedOverrideFiles: [], removedDockerConfigs: [], restarted: [], failures: [] };
   const interrupted = new Set(interruptedJobIds);
-  let staged: StagedDockerConfig | undefined;
+  let commands: CommandSession | undefined;
   try {
     await removeLeftoverOverrides(deps, interrupted, report);
     for (const jobId of interrupted) {
@@ -57,11 +44,9 @@ export async function recoverInterruptedUpdates(deps: RecoveryDeps, interruptedJ
       if (!applying) continue;
       const log = jobLog(deps.store, jobId);
       try {
-        if (!staged && deps.dockerConfigPath) {
-          staged = await stageDockerConfig(deps.dockerConfigPath, stagedDockerConfigPath(deps.overrideDir, 'recovery'));
-          if (staged.warning) await log.log('warn', staged.warning);
-        }
-        const services = await restartMissingServices(deps, applying, log, staged?.dir);
+        // Credentials are staged once, and only when a service has to be started.
+        commands ??= await openCommandSession(deps, 'recovery', log);
+        const services = await restartMissingServices(deps, applying, log, commands);
         if (services.length > 0) report.restarted.push({ jobId, stackId: applying.stackId, services });
       } catch (error) {
         report.failures.push({ jobId, stackId: applying.stackId, error: errorText(error) });
@@ -70,11 +55,11 @@ export async function recoverInterruptedUpdates(deps: RecoveryDeps, interruptedJ
     }
     return report;
   } finally {
-    await staged?.dispose();
+    await commands?.dispose();
   }
 }
 
-function jobLog(store: Store, jobId: string): CommandLog {
+function jobLog(store: Store, jobId: string): StepLog {
   return {
     async log(level, message) {
       await store.jobs.appendLog(jobId, level, message);
@@ -105,7 +90,7 @@ async function removeLeftoverOverrides(deps: RecoveryDeps, interrupted: Readonly
 }
 
 /** `up -d --no-deps` from the plain files for the services that have no running container. */
-async function restartMissingServices(deps: RecoveryDeps, applying: ApplyingRecord, log: CommandLog, dockerConfigDir: string | undefined): Promise<string[]> {
+async function restartMissingServices(deps: RecoveryDeps, applying: ApplyingRecord, log: StepLog, commands: CommandSession): Promise<string[]> {
   const stack = await deps.store.stacks.get(applying.stackId);
   if (!stack) throw new Error(`stack ${applying.stackId} no longer exists`);
   const running = await deps.docker.listComposeContainers({ project: stack.name });
@@ -113,14 +98,7 @@ async function restartMissingServices(deps: RecoveryDeps, applying: ApplyingReco
   if (missing.length === 0) return [];
 
   await log.log('warn', `recovery: ${missing.join(', ')} of stack ${stack.name} had no running container after the interrupted update; starting from the compose files`);
-  const { composeFiles, envFile } = stack.compose;
-  const compose = new ComposeRunner(deps.composeBin, { project: stack.name, composeFiles, ...(envFile ? { envFile } : {}) }, {
-    log,
-    env: cliEnvironment({ dockerHost: deps.dockerHost, dockerConfigDir }),
-    retry: deps.retry,
-    timeoutsMs: { ...DEFAULT_COMMAND_TIMEOUTS_MS, ...deps.commandTimeoutsMs },
-  });
-  await compose.up(missing, { step: 'recovery' });
+  await commands.composeFor(stack, log).up(missing, { step: 'recovery' });
   await log.log('info', `recovery: started ${missing.join(', ')} of stack ${stack.name}`);
   return missing;
 }

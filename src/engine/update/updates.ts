@@ -2,35 +2,10 @@ import type { Job, Store } from '../../store/index.js';
 import { JobConflictError, type JobOrigin } from '../check/checks.js';
 import { SerialLock } from '../../concurrency.js';
 import type { JobRunner } from '../jobs/runner.js';
-import { executeUpdate, type StackUpdatePlan, type UpdateDeps, type UpdatePlan } from './execute.js';
+import type { UpdateDeps } from './deps.js';
+import { executeUpdate } from './execute.js';
+import { executionPlan } from './plan.js';
 import { serviceIdsOf, type ValidatedUpdatePlan } from './validate.js';
-
-/** Turns a validated request into the per-stack plan the executor works through. */
-export async function executionPlan(store: Store, validated: ValidatedUpdatePlan): Promise<{ plan: UpdatePlan; missingStackIds: string[] }> {
-  const stacks: StackUpdatePlan[] = [];
-  const missingStackIds: string[] = [];
-  for (const stackId of validated.stackIds) {
-    const stack = await store.stacks.getWithServices(stackId);
-    if (!stack) {
-      missingStackIds.push(stackId);
-      continue;
-    }
-    const byId = new Map(stack.services.map((service) => [service.id, service]));
-    const services = validated.targets
-      .filter((target) => target.stackId === stackId && byId.has(target.serviceId))
-      .map((target) => ({
-        service: byId.get(target.serviceId)!,
-        targetTag: target.targetTag,
-        targetDigest: target.targetDigest,
-        pullTags: target.pullTags,
-        skipTagFollowups: target.skipTagFollowups,
-      }));
-    const skippedVersionAnomaly = validated.skippedVersionAnomaly.filter((anomaly) => byId.has(anomaly.serviceId));
-    stacks.push({ stack, services, skippedVersionAnomaly });
-  }
-  const { mode, reason, backupMode, allowArchMismatch } = validated;
-  return { plan: { mode, reason, backupMode, allowArchMismatch, stacks }, missingStackIds };
-}
 
 /** Starts update jobs; one job at a time may change a given service. */
 export class Updates {
@@ -39,7 +14,7 @@ export class Updates {
   constructor(
     private readonly store: Store,
     private readonly jobs: JobRunner,
-    private readonly executor: Omit<UpdateDeps, 'store'>,
+    private readonly executor: UpdateDeps,
   ) {}
 
   /** The running update job that holds one of these services, if any. */
@@ -80,7 +55,7 @@ export class Updates {
           await job.progress({ phase: 'prepare', message: 'preparing update job', current: 0, total: 0 });
           const { plan, missingStackIds } = await executionPlan(this.store, validated);
           for (const stackId of missingStackIds) await job.log('warn', `skipped missing stack ${stackId}`);
-          const outcome = await executeUpdate(job, plan, { ...this.executor, store: this.store });
+          const outcome = await executeUpdate(job, plan, this.executor);
           return { status: outcome.status, summary: { ...outcome.summary, targets } };
         },
       );

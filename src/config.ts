@@ -29,6 +29,8 @@ export interface Config {
   imageRepo: string;
   hostPlatform: string;
   insecureRegistries: string[];
+  /** Which hosts belong to which registry family, and where the families' own APIs are. */
+  registryHosts: { quayHosts: string[]; ghcrHost: string; dockerHubApiBaseUrl: string };
   discovery: { intervalSeconds: number; maxActions: number };
   runtimeScanIntervalSeconds: number;
   deployCheckCommandTimeoutSeconds: number;
@@ -94,6 +96,26 @@ export class EnvReader {
       return fallback;
     }
     return value;
+  }
+
+  /** A comma-separated list, entries trimmed, empty ones dropped; unset means `fallback`. */
+  list(name: string, fallback: string[]): string[] {
+    const raw = this.string(name);
+    if (raw === undefined) return fallback;
+    return raw.split(',').map((entry) => entry.trim()).filter(Boolean);
+  }
+
+  /** An absolute http(s) URL without a trailing slash (a base URL of a service Dockrev calls). */
+  httpUrl(name: string, fallback: string): string {
+    const raw = this.string(name) ?? fallback;
+    try {
+      const url = new URL(raw);
+      if (url.protocol === 'http:' || url.protocol === 'https:') return raw.replace(/\/+$/, '');
+    } catch {
+      // reported below
+    }
+    this.problem(name, `expected an http:// or https:// URL, got '${raw}'`);
+    return fallback;
   }
 
   /** A listen address; an unparsable one is reported and the default used. */
@@ -217,10 +239,12 @@ export function loadConfig(env: Env = process.env): Config {
     selfUpgradeUrl: read.string('DOCKREV_SELF_UPGRADE_URL') ?? '/supervisor/',
     imageRepo: read.string('DOCKREV_IMAGE_REPO') ?? 'ghcr.io/ivanli-cn/dockrev',
     hostPlatform,
-    insecureRegistries: (read.string('DOCKREV_INSECURE_REGISTRIES') ?? '')
-      .split(',')
-      .map((entry) => entry.trim().toLowerCase())
-      .filter(Boolean),
+    insecureRegistries: read.list('DOCKREV_INSECURE_REGISTRIES', []).map((entry) => entry.toLowerCase()),
+    registryHosts: {
+      quayHosts: read.list('DOCKREV_QUAY_HOSTS', ['quay.io']).map((host) => host.toLowerCase()),
+      ghcrHost: (read.string('DOCKREV_GHCR_HOST') ?? 'ghcr.io').toLowerCase(),
+      dockerHubApiBaseUrl: read.httpUrl('DOCKREV_DOCKER_HUB_API_BASE_URL', 'https://hub.docker.com'),
+    },
     discovery: {
       intervalSeconds: read.int('DOCKREV_DISCOVERY_INTERVAL_SECONDS', 60, 10),
       maxActions: read.int('DOCKREV_DISCOVERY_MAX_ACTIONS', 200, 1),

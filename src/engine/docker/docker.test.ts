@@ -9,11 +9,11 @@ import {
   DockerUnavailableError,
   healthFromStatusText,
   parseDockerHost,
-  repositorySpellings,
   selectRuntimeDigest,
   stackStatus,
   type ComposeContainer,
 } from './index.js';
+import { repositorySpellings } from '../registry/hosts/index.js';
 
 const DIGEST_A = `sha256:${'a'.repeat(64)}`;
 const DIGEST_B = `sha256:${'b'.repeat(64)}`;

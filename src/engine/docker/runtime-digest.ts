@@ -1,16 +1,4 @@
-/**
- * The ways Docker may spell a repository in `RepoDigests`: as given (`registry/name`), and for
- * Docker Hub also without `docker.io/` and without `library/` (`nginx@sha256:…`).
- */
-export function repositorySpellings(imageRepoKey: string): Set<string> {
-  const spellings = new Set([imageRepoKey]);
-  if (imageRepoKey.startsWith('docker.io/')) {
-    const name = imageRepoKey.slice('docker.io/'.length);
-    spellings.add(name);
-    if (name.startsWith('library/')) spellings.add(name.slice('library/'.length));
-  }
-  return spellings;
-}
+import { repositorySpellings } from '../registry/hosts/index.js';
 
 /**
  * The runtime digest of a service: the `RepoDigests` of its containers' images that belong to the

@@ -1,31 +1,20 @@
 // Registry HTTP API v2 / OCI distribution client: anonymous first, Bearer or Basic on a 401,
-// HEAD before GET, caches for what is immutable, and limits on what reaches each host.
+// HEAD before GET, caches for what is immutable, and limits on what reaches each host (http.ts).
+// What differs between registry families comes from their host profiles (hosts/).
 import { createHash } from 'node:crypto';
-import { Agent as HttpAgent, request as httpRequest } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Config, RetryPolicy } from '../../config.js';
+import { LruCache } from '../../lru.js';
 import { parseChallenge, TokenCache, type Challenge, type IssuedToken } from './auth.js';
 import { DockerCredentials, loadDockerCredentials } from './credentials.js';
 import { errorKindForStatus, RegistryError } from './errors.js';
-import { HostLimiter } from './host-limiter.js';
-import { LruCache } from '../../lru.js';
+import { RegistryHosts, type RegistryHostsOptions } from './hosts/index.js';
+import { retryAfterMs, RegistryHttp, type HttpRequest, type HttpResponse, type RegistryRequestEvent } from './http.js';
 import { MANIFEST_ACCEPT, ManifestFormatError, parseManifest, platformFromConfig, selectPlatform, type ArchMatch, type Manifest } from './manifest.js';
-import { isDigest, normalizeDigest, registryApiHost, type RepositoryRef } from './reference.js';
+import { isDigest, normalizeDigest, type RepositoryRef } from './reference.js';
 
-export type RegistryRequestKind = 'token' | 'manifest' | 'blob' | 'tags';
+export type { RegistryRequestEvent, RegistryRequestKind } from './http.js';
 
-/** One HTTP exchange, reported once it has finished (each retry is an exchange of its own). */
-export interface RegistryRequestEvent {
-  /** host[:port] the request went to (the token realm's host for tokens). */
-  host: string;
-  method: 'GET' | 'HEAD';
-  kind: RegistryRequestKind;
-  /** HTTP status; 0 when no response arrived (network error or timeout). */
-  status: number;
-  ms: number;
-}
-
-export interface RegistryClientOptions {
+export interface RegistryClientOptions extends Omit<RegistryHostsOptions, 'insecureRegistries'> {
   credentials?: DockerCredentials;
   /** "host" or "host:port" entries spoken to over plain HTTP (loopback registries always are). */
   insecureRegistries?: readonly string[];
@@ -57,37 +46,17 @@ export interface ResolvedTag {
   archMatch: ArchMatch;
 }
 
-interface HttpRequest {
-  method: 'GET' | 'HEAD';
-  url: URL;
-  kind: RegistryRequestKind;
-  /** What is being fetched, for error messages: "manifest latest", "tags", … */
-  what: string;
-  accept?: string;
-  authorization?: string;
-}
-
-interface HttpResponse {
-  status: number;
-  headers: Headers;
-  body: Buffer;
-}
-
-const RETRYABLE_STATUSES = new Set([429, 502, 503, 504]);
 const DEFAULT_TOKEN_LIFETIME_SECONDS = 60;
-const MAX_REDIRECTS = 5;
 /** Stops a registry whose Link headers loop from keeping a listing going forever. */
 const MAX_TAG_PAGES = 1000;
 
 export class RegistryClient {
+  /** The profile of each registry family (API host, token scope, bulk tag lookups). */
+  readonly hosts: RegistryHosts;
+  /** The HTTP the client and the profiles share: limits, timeouts, retries, request reports. */
+  readonly http: RegistryHttp;
   private readonly credentials: DockerCredentials;
-  private readonly insecureRegistries: Set<string>;
-  private readonly retry: RetryPolicy;
-  private readonly timeoutMs: number;
   private readonly tagsPageSize: number;
-  private readonly onRequest?: (event: RegistryRequestEvent) => void;
-  private readonly limiter: HostLimiter;
-  private readonly agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
   private readonly tokens = new TokenCache();
   /** The last challenge of each registry: later requests authenticate up front, saving a 401. */
   private readonly challenges = new Map<string, Challenge>();
@@ -96,19 +65,16 @@ export class RegistryClient {
 
   constructor(options: RegistryClientOptions = {}) {
     this.credentials = options.credentials ?? new DockerCredentials();
-    this.insecureRegistries = new Set((options.insecureRegistries ?? []).map((entry) => entry.trim().toLowerCase()));
-    this.retry = options.retry ?? { maxAttempts: 3, baseMs: 250, maxMs: 2000 };
-    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.hosts = new RegistryHosts(options);
+    this.http = new RegistryHttp(options);
     this.tagsPageSize = options.tagsPageSize ?? 1000;
-    this.onRequest = options.onRequest;
-    this.limiter = new HostLimiter(options.perHostConcurrency ?? 7);
     this.manifests = new LruCache(options.manifestCacheSize ?? 2000);
     this.configPlatforms = new LruCache(options.manifestCacheSize ?? 2000);
   }
 
   /** A client for the API process: credentials from DOCKREV_DOCKER_CONFIG; warnings are for the log. */
   static async fromConfig(
-    config: Pick<Config, 'dockerConfigPath' | 'insecureRegistries' | 'registryRetry'>,
+    config: Pick<Config, 'dockerConfigPath' | 'insecureRegistries' | 'registryRetry'> & Partial<Pick<Config, 'registryHosts'>>,
     options: Omit<RegistryClientOptions, 'credentials' | 'insecureRegistries' | 'retry'> = {},
   ): Promise<{ client: RegistryClient; warnings: string[] }> {
     const { credentials, warnings } = await loadDockerCredentials(config.dockerConfigPath);
@@ -117,6 +83,7 @@ export class RegistryClient {
       credentials,
       insecureRegistries: config.insecureRegistries,
       retry: config.registryRetry,
+      ...config.registryHosts,
     });
     return { client, warnings };
   }
@@ -234,7 +201,7 @@ export class RegistryClient {
   private async authorizedExchange(target: RepositoryRef, request: HttpRequest): Promise<HttpResponse> {
     const known = this.challenges.get(target.registry);
     const authorization = known ? await this.authorization(target, known) : undefined;
-    const response = await this.exchange(target, { ...request, authorization });
+    const response = await this.http.exchange(target, { ...request, authorization });
     if (response.status !== 401) return response;
 
     const challenge = parseChallenge(response.headers.get('www-authenticate'));
@@ -243,7 +210,7 @@ export class RegistryClient {
     if (authorization?.startsWith('Bearer ')) this.tokens.invalidate(tokenKey(target), authorization.slice('Bearer '.length));
     const renewed = await this.authorization(target, challenge);
     if (!renewed || renewed === authorization) return response;
-    return this.exchange(target, { ...request, authorization: renewed });
+    return this.http.exchange(target, { ...request, authorization: renewed });
   }
 
   private async authorization(target: RepositoryRef, challenge: Challenge): Promise<string | undefined> {
@@ -269,10 +236,10 @@ export class RegistryClient {
       throw new RegistryError('invalid_response', target, `the Bearer realm uses an unsupported scheme (${url.protocol})`);
     }
     if (challenge.params.service) url.searchParams.set('service', challenge.params.service);
-    url.searchParams.set('scope', `repository:${target.repository}:pull`);
+    url.searchParams.set('scope', this.hosts.profileFor(target.registry).pullScope(target.repository));
 
     const credential = this.credentials.forRegistry(target.registry);
-    const response = await this.exchange(target, {
+    const response = await this.http.exchange(target, {
       method: 'GET',
       url,
       kind: 'token',
@@ -291,117 +258,6 @@ export class RegistryClient {
     if (!token) throw new RegistryError('invalid_response', target, 'token: the token server returned no token');
     const expiresIn = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : DEFAULT_TOKEN_LIFETIME_SECONDS;
     return { token, expiresInSeconds: expiresIn };
-  }
-
-  /**
-   * One request with the per-host limit, a timeout, and retries with back-off for 429/502/503/504
-   * and network errors. Returns the last response whatever its status; throws when none came.
-   */
-  private async exchange(target: RepositoryRef, request: HttpRequest): Promise<HttpResponse> {
-    for (let attempt = 1; ; attempt++) {
-      let response: HttpResponse | undefined;
-      let networkError: unknown;
-      try {
-        response = await this.limiter.run(request.url.host, () => this.send(request));
-      } catch (error) {
-        // A registry that does not answer within the timeout is not asked again: the caller would wait attempts × timeout.
-        if (isTimeout(error)) {
-          throw new RegistryError('timeout', target, `${request.what}: no answer from ${request.url.host} within ${this.timeoutMs} ms`, { cause: error });
-        }
-        networkError = error;
-      }
-      if (response && !RETRYABLE_STATUSES.has(response.status)) return response;
-
-      const delay = this.retryDelay(attempt, response);
-      if (delay === undefined) {
-        if (response) return response;
-        throw new RegistryError('unavailable', target, `${request.what}: ${request.url.host} unreachable (${networkErrorText(networkError)})`, {
-          cause: networkError,
-        });
-      }
-      await new Promise((resolve) => setTimeout(resolve, delay));
-    }
-  }
-
-  /**
-   * Exponential back-off with a little jitter, capped at maxMs. A Retry-After is honoured when it
-   * fits under maxMs; a longer one ends the retries at once, because waiting it out (Docker Hub
-   * asks for hours) would stall the check and retrying earlier would only be refused again.
-   */
-  private retryDelay(attempt: number, response: HttpResponse | undefined): number | undefined {
-    if (attempt >= this.retry.maxAttempts) return undefined;
-    const { baseMs, maxMs } = this.retry;
-    const backoff = Math.min(maxMs, baseMs * 2 ** (attempt - 1) + Math.random() * (baseMs / 3));
-    const retryAfter = response ? retryAfterMs(response.headers) : undefined;
-    if (retryAfter === undefined) return backoff;
-    return retryAfter > maxMs ? undefined : Math.max(retryAfter, backoff);
-  }
-
-  private async send(request: HttpRequest): Promise<HttpResponse> {
-    const started = performance.now();
-    let status = 0;
-    try {
-      const headers: Record<string, string> = {};
-      if (request.accept) headers.accept = request.accept;
-      if (request.authorization) headers.authorization = request.authorization;
-      const response = await this.transfer(request.method, request.url, headers, MAX_REDIRECTS);
-      status = response.status;
-      return response;
-    } finally {
-      this.onRequest?.({
-        host: request.url.host,
-        method: request.method,
-        kind: request.kind,
-        status,
-        ms: Math.round(performance.now() - started),
-      });
-    }
-  }
-
-  /**
-   * One HTTP exchange over keep-alive sockets (node:http costs a fraction of fetch's CPU per
-   * request, which counts when a check sends hundreds). Redirects are followed as fetch would, e.g.
-   * blob downloads handed to a CDN; credentials are not sent to another host.
-   */
-  private transfer(method: HttpRequest['method'], url: URL, headers: Record<string, string>, redirectsLeft: number): Promise<HttpResponse> {
-    const secure = url.protocol === 'https:';
-    return new Promise<HttpResponse>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const fail = (error: Error) => {
-        clearTimeout(timer);
-        reject(error);
-      };
-      const req = (secure ? httpsRequest : httpRequest)(url, { method, headers, agent: secure ? this.agents.https : this.agents.http }, (res) => {
-        const location = res.headers.location;
-        if (res.statusCode && res.statusCode >= 300 && res.statusCode < 400 && location && redirectsLeft > 0) {
-          res.resume();
-          clearTimeout(timer);
-          const next = new URL(location, url);
-          const forwarded = next.host === url.host ? headers : Object.fromEntries(Object.entries(headers).filter(([name]) => name !== 'authorization'));
-          this.transfer(method, next, forwarded, redirectsLeft - 1).then(resolve, reject);
-          return;
-        }
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('error', fail);
-        res.on('end', () => {
-          clearTimeout(timer);
-          const responseHeaders = new Headers();
-          for (const [name, value] of Object.entries(res.headers)) {
-            if (Array.isArray(value)) for (const each of value) responseHeaders.append(name, each);
-            else if (value !== undefined) responseHeaders.set(name, value);
-          }
-          resolve({ status: res.statusCode ?? 0, headers: responseHeaders, body: Buffer.concat(chunks) });
-        });
-      });
-      timer = setTimeout(() => {
-        const error = new Error(`no answer within ${this.timeoutMs} ms`);
-        error.name = 'TimeoutError';
-        req.destroy(error);
-      }, this.timeoutMs);
-      req.on('error', fail);
-      req.end();
-    });
   }
 
   private failure(target: RepositoryRef, what: string, response: HttpResponse): RegistryError {
@@ -426,19 +282,8 @@ export class RegistryClient {
   }
 
   private url(target: RepositoryRef, path: string): URL {
-    return new URL(`${registryBaseUrl(target.registry, this.insecureRegistries)}/v2/${target.repository}/${path}`);
+    return new URL(`${this.hosts.profileFor(target.registry).apiBaseUrl(target.registry)}/v2/${target.repository}/${path}`);
   }
-}
-
-/**
- * "https://registry-1.docker.io" for docker.io. Loopback registries speak plain HTTP, as Docker
- * assumes; so do those listed insecure ("host" for any port, or "host:port").
- */
-export function registryBaseUrl(registry: string, insecureRegistries: ReadonlySet<string>): string {
-  const { hostname } = new URL(`http://${registry}`);
-  const loopback = hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
-  const plainHttp = loopback || insecureRegistries.has(registry) || insecureRegistries.has(hostname);
-  return `${plainHttp ? 'http' : 'https'}://${registryApiHost(registry)}`;
 }
 
 /** Runs a document parser, turning format errors into invalid_response. */
@@ -457,7 +302,7 @@ function cacheKey(target: RepositoryRef, digest: string): string {
 
 /** Every request a check makes to a repository needs pull access only: one token per repository. */
 function tokenKey(target: RepositoryRef): string {
-  return `${target.registry} repository:${target.repository}:pull`;
+  return `${target.registry} ${target.repository} pull`;
 }
 
 function basicAuthorization(credential: { username: string; password: string }): string {
@@ -466,15 +311,6 @@ function basicAuthorization(credential: { username: string; password: string }):
 
 function mediaTypeOf(response: HttpResponse): string | undefined {
   return response.headers.get('content-type')?.split(';')[0]!.trim() || undefined;
-}
-
-/** Retry-After as milliseconds from now: delta-seconds or an HTTP date. */
-function retryAfterMs(headers: Headers): number | undefined {
-  const value = headers.get('retry-after')?.trim();
-  if (!value) return undefined;
-  if (/^\d+$/.test(value)) return Number(value) * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
 function parseTagsPage(body: Buffer): string[] | undefined {
@@ -493,13 +329,4 @@ function parseTagsPage(body: Buffer): string[] | undefined {
 function nextLink(header: string | null, current: URL): URL | undefined {
   const match = header ? /<([^>]+)>\s*;\s*rel="?next"?/i.exec(header) : null;
   return match ? new URL(match[1]!, current) : undefined;
-}
-
-function isTimeout(error: unknown): boolean {
-  return error instanceof Error && error.name === 'TimeoutError';
-}
-
-function networkErrorText(error: unknown): string {
-  const cause = error instanceof Error ? ((error.cause ?? error) as { code?: string; message?: string }) : undefined;
-  return cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
 }

@@ -1,7 +1,6 @@
 // The registry client of the engine: image references, credentials, the HTTP client, check sessions.
-export * from './reference.js';
-export * from './credentials.js';
-export * from './errors.js';
-export * from './manifest.js';
-export * from './client.js';
-export * from './session.js';
+export { RegistryClient, type RegistryClientOptions, type RegistryRequestEvent } from './client.js';
+export { DockerCredentials, loadDockerCredentials } from './credentials.js';
+export { RegistryError } from './errors.js';
+export { type ImageRef, InvalidImageRefError, normalizeDigest, parseImageRef } from './reference.js';
+export { CheckSession } from './session.js';

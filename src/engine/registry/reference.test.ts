@@ -1,15 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  formatImageRef,
   InvalidImageRefError,
   isDigest,
   normalizeDigest,
-  normalizeTag,
   parseImageRef,
-  registryApiHost,
-  repositoryAliases,
 } from './reference.js';
+import { RegistryHosts, repositorySpellings } from './hosts/index.js';
 
 const DIGEST = `sha256:${'ab'.repeat(32)}`;
 
@@ -73,9 +70,11 @@ describe('parseImageRef', () => {
 
 describe('reference helpers', () => {
   it('maps Docker Hub to its API host and leaves other registries alone', () => {
-    assert.equal(registryApiHost('docker.io'), 'registry-1.docker.io');
-    assert.equal(registryApiHost('ghcr.io'), 'ghcr.io');
-    assert.equal(registryApiHost('127.0.0.1:5101'), '127.0.0.1:5101');
+    const hosts = new RegistryHosts();
+    const apiHost = (registry: string) => new URL(hosts.profileFor(registry).apiBaseUrl(registry)).host;
+    assert.equal(apiHost('docker.io'), 'registry-1.docker.io');
+    assert.equal(apiHost('ghcr.io'), 'ghcr.io');
+    assert.equal(apiHost('127.0.0.1:5101'), '127.0.0.1:5101');
   });
 
   it('normalises digests', () => {
@@ -86,21 +85,9 @@ describe('reference helpers', () => {
     assert.equal(isDigest('sha256:abc'), false);
   });
 
-  it('normalises tags', () => {
-    assert.equal(normalizeTag(' 1.2.3 '), '1.2.3');
-    assert.equal(normalizeTag(''), undefined);
-    assert.equal(normalizeTag(undefined), undefined);
-    assert.equal(normalizeTag('a/b'), undefined);
-  });
-
-  it('formats a canonical reference', () => {
-    assert.equal(formatImageRef(parseImageRef('nginx')), 'docker.io/library/nginx');
-    assert.equal(formatImageRef(parseImageRef(`nginx:1@${DIGEST}`)), `docker.io/library/nginx:1@${DIGEST}`);
-  });
-
   it('lists the spellings of a repository in RepoDigests', () => {
-    assert.deepEqual(repositoryAliases(parseImageRef('nginx')), ['docker.io/library/nginx', 'library/nginx', 'nginx']);
-    assert.deepEqual(repositoryAliases(parseImageRef('acme/web')), ['docker.io/acme/web', 'acme/web']);
-    assert.deepEqual(repositoryAliases(parseImageRef('ghcr.io/acme/web')), ['ghcr.io/acme/web']);
+    assert.deepEqual([...repositorySpellings(parseImageRef('nginx').key)], ['docker.io/library/nginx', 'library/nginx', 'nginx']);
+    assert.deepEqual([...repositorySpellings(parseImageRef('acme/web').key)], ['docker.io/acme/web', 'acme/web']);
+    assert.deepEqual([...repositorySpellings(parseImageRef('ghcr.io/acme/web').key)], ['ghcr.io/acme/web']);
   });
 });

@@ -1,6 +1,8 @@
 // Image references as Docker reads them: `[registry/]name[:tag][@digest]`.
 
-export const DOCKER_HUB = 'docker.io';
+import { DOCKER_HUB, isDockerHubAlias } from './hosts/docker-hub.js';
+
+export { DOCKER_HUB };
 
 /** A registry and a repository in it: everything the registry API needs to address a repository. */
 export interface RepositoryRef {
@@ -32,7 +34,6 @@ const TAG = /^[\w][\w.-]{0,127}$/;
 const DIGEST = /^(sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})$/;
 const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 const REGISTRY_HOST = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:.]+\])(?::\d{1,5})?$/;
-const DOCKER_HUB_ALIASES = new Set([DOCKER_HUB, 'index.docker.io', 'registry-1.docker.io']);
 
 export function parseImageRef(text: string): ImageRef {
   const input = text.trim();
@@ -82,12 +83,7 @@ export function parseImageRef(text: string): ImageRef {
 /** Lowercase, with Docker Hub's aliases folded into "docker.io" so that keys compare equal. */
 export function normalizeRegistryHost(host: string): string {
   const lowered = host.trim().toLowerCase();
-  return DOCKER_HUB_ALIASES.has(lowered) ? DOCKER_HUB : lowered;
-}
-
-/** The host that serves the registry API: Docker Hub's API lives on registry-1.docker.io. */
-export function registryApiHost(registry: string): string {
-  return registry === DOCKER_HUB ? 'registry-1.docker.io' : registry;
+  return isDockerHubAlias(lowered) ? DOCKER_HUB : lowered;
 }
 
 /** "sha256:ABC…" / " abc… " → "sha256:abc…": digests from users, labels and headers compare equal. */
@@ -98,28 +94,4 @@ export function normalizeDigest(text: string): string {
 
 export function isDigest(text: string): boolean {
   return DIGEST.test(text);
-}
-
-/** Trimmed tag, or undefined when it is empty or not a valid Docker tag. */
-export function normalizeTag(text: string | undefined): string | undefined {
-  const trimmed = text?.trim() ?? '';
-  return TAG.test(trimmed) ? trimmed : undefined;
-}
-
-/** "<key>:<tag>", "<key>@<digest>" or both: a canonical, fully qualified spelling of the ref. */
-export function formatImageRef(ref: ImageRef): string {
-  return `${ref.key}${ref.tag ? `:${ref.tag}` : ''}${ref.digest ? `@${ref.digest}` : ''}`;
-}
-
-/**
- * The names Docker may use for this repository in an image's RepoDigests: the full key, and for
- * Docker Hub also the familiar forms ("acme/web", "nginx" for "library/nginx").
- */
-export function repositoryAliases(ref: RepositoryRef): string[] {
-  const aliases = [`${ref.registry}/${ref.repository}`];
-  if (ref.registry === DOCKER_HUB) {
-    aliases.push(ref.repository);
-    if (ref.repository.startsWith('library/')) aliases.push(ref.repository.slice('library/'.length));
-  }
-  return aliases;
 }

@@ -11,7 +11,7 @@ export type FakeAuth =
   /** Bearer tokens from `/token` on the same server; with username/password the token endpoint requires them. */
   | { scheme: 'bearer'; username?: string; password?: string; expiresIn?: number };
 
-export type FakeRequestKind = 'manifest' | 'blob' | 'tags' | 'token' | 'other';
+export type FakeRequestKind = 'manifest' | 'blob' | 'tags' | 'token' | 'api' | 'other';
 
 export interface FakeRequest {
   method: string;
@@ -41,6 +41,11 @@ export class FakeRegistry {
   linkPagination = true;
   /** The largest tags page served, whatever `n` asks for (real registries cap it too). */
   maxPageSize = Number.POSITIVE_INFINITY;
+  /**
+   * Also serve Quay's tag API (listRepoTags, `GET /api/v1/repository/{repo}/tag/` with
+   * onlyActiveTags, page, limit ≤ 100, specificTag), anonymously, from the same tags.
+   */
+  quayApi = false;
   inFlight = 0;
   maxInFlight = 0;
 
@@ -140,7 +145,9 @@ export class FakeRegistry {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://fake');
     const route = /^\/v2\/(.+)\/(manifests|blobs|tags)\/(.+)$/.exec(url.pathname);
-    const kind: FakeRequestKind = url.pathname === '/token' ? 'token' : route ? (route[2] === 'manifests' ? 'manifest' : route[2] === 'blobs' ? 'blob' : 'tags') : 'other';
+    const quayTags = /^\/api\/v1\/repository\/(.+)\/tag\/?$/.exec(url.pathname);
+    const kind: FakeRequestKind =
+      url.pathname === '/token' ? 'token' : quayTags ? 'api' : route ? (route[2] === 'manifests' ? 'manifest' : route[2] === 'blobs' ? 'blob' : 'tags') : 'other';
     const record: FakeRequest = { method: req.method ?? '', kind, path: url.pathname, query: url.searchParams, authorization: req.headers.authorization, status: 0 };
     this.requests.push(record);
     res.on('finish', () => (record.status = res.statusCode));
@@ -151,6 +158,7 @@ export class FakeRegistry {
     if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
     if (this.interceptor?.(req, res, kind)) return;
     if (kind === 'token') return this.issueToken(req, res, url);
+    if (quayTags) return this.quayApi ? this.sendQuayTags(res, quayTags[1]!, url) : send(res, 404, { error_message: 'Not Found' });
     if (!route) return send(res, 404, { errors: [{ code: 'NOT_FOUND' }] });
     const [, repository, , reference] = route as unknown as [string, string, string, string];
     if (!this.authorized(req, repository, res)) return;
@@ -195,6 +203,22 @@ export class FakeRegistry {
     const token = randomBytes(12).toString('hex');
     this.issuedTokens.set(token, { repository: scope[1]!, expiresAt: Date.now() + expiresIn * 1000 });
     send(res, 200, { access_token: token, expires_in: expiresIn });
+  }
+
+  private sendQuayTags(res: ServerResponse, repository: string, url: URL): void {
+    const tags = this.tags.get(repository);
+    if (!tags) return send(res, 404, { error_message: 'Not Found' });
+    const specific = url.searchParams.get('specificTag');
+    const names = [...tags.keys()].filter((name) => specific === null || name === specific).sort();
+    const limit = Math.min(100, Math.max(1, Number(url.searchParams.get('limit') ?? 50)));
+    const page = Math.max(1, Number(url.searchParams.get('page') ?? 1));
+    const slice = names.slice((page - 1) * limit, page * limit);
+    const entries = slice.map((name) => {
+      const digest = tags.get(name)!;
+      const manifest = this.manifests.get(`${repository}@${digest}`);
+      return { name, reversion: false, manifest_digest: digest, is_manifest_list: manifest?.mediaType.includes('index') || manifest?.mediaType.includes('list') || false };
+    });
+    send(res, 200, { tags: entries, page, has_additional: page * limit < names.length });
   }
 
   private sendTags(res: ServerResponse, repository: string, url: URL): void {

@@ -1,15 +1,19 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import type { Job, Stack, Store } from '../store/index.js';
-import { Checks, type CheckTarget, type JobOrigin } from './check/checks.js';
+import { DomainError } from '../errors.js';
+import type { ArchiveFilter, Job, JobScope, Stack, StackListItem, Store } from '../store/index.js';
+import { Checks } from './check/checks.js';
+import { checkTarget, type CheckOrigin, type JobOrigin } from './check/targets.js';
 import { DiscoveryScanner } from './discovery/index.js';
 import { DockerEngine, DockerStateCache, stackStatus, type StackStatus } from './docker/index.js';
+import { EngineEvents, pendingEvent } from './events.js';
 import { JobRunner } from './jobs/runner.js';
 import { RegistryClient, type RegistryClientOptions } from './registry/index.js';
 import { executorDeps, type UpdateDeps } from './update/deps.js';
 import { recoverInterruptedUpdates } from './update/recovery.js';
 import { Updates } from './update/updates.js';
-import type { ValidatedUpdatePlan } from './update/validate.js';
+import { validateUpdateRequest, type UpdateRequestInput } from './update/validate.js';
+import { validateWebhookTrigger, type WebhookTriggerInput } from './update/webhook-trigger.js';
 
 export interface EngineOptions {
   config: Config;
@@ -19,17 +23,29 @@ export interface EngineOptions {
   registry?: Pick<RegistryClientOptions, 'onRequest'>;
 }
 
+/** Who asks for an update: a user through the API, or CI through the webhook trigger (always `apply`, reason `webhook`). */
+export type UpdateOrigin = { via: 'api'; createdBy: string } | { via: 'webhook' };
+
+/** A check or runtime-scan target as a request names it. */
+export interface TargetInput {
+  scope: JobScope;
+  stackId?: string | null;
+  serviceId?: string | null;
+}
+
 /**
- * Everything Dockrev does to Docker hosts and registries, as jobs. No HTTP in here: handlers call
- * these methods and translate their errors.
+ * Everything Dockrev does to Docker hosts and registries, as jobs. No HTTP in here: requests the
+ * engine refuses throw a DomainError whose kind src/http maps to a status.
  */
 export class Engine {
+  /** What the engine publishes; notifications, inference and streams subscribe here. */
+  readonly events: EngineEvents;
   readonly jobs: JobRunner;
   readonly docker: DockerEngine;
   /** Listings kept while Docker's event stream reports no change: checks, scans, discovery, status. */
   readonly dockerState: DockerStateCache;
-  readonly checks: Checks;
-  readonly updates: Updates;
+  private readonly checks: Checks;
+  private readonly updates: Updates;
   private readonly discovery: DiscoveryScanner;
   private readonly executor: UpdateDeps;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -39,7 +55,8 @@ export class Engine {
     readonly registry: RegistryClient,
   ) {
     const { config, store, logger } = options;
-    this.jobs = new JobRunner(store, logger);
+    this.events = new EngineEvents(logger);
+    this.jobs = new JobRunner(store, logger, this.events);
     this.docker = new DockerEngine({ dockerHost: config.dockerHost });
     this.dockerState = new DockerStateCache(this.docker, { logger });
     this.checks = new Checks({ store, jobs: this.jobs, docker: this.dockerState, registry, hostPlatform: config.hostPlatform, logger });
@@ -48,26 +65,40 @@ export class Engine {
     this.discovery = new DiscoveryScanner({ docker: this.dockerState, store, maxActions: config.discovery.maxActions });
   }
 
-  startUpdate(plan: ValidatedUpdatePlan, origin: JobOrigin): Promise<Job> {
-    return this.updates.start(plan, origin);
-  }
-
   static async create(options: EngineOptions): Promise<Engine> {
     const { client, warnings } = await RegistryClient.fromConfig(options.config, options.registry ?? {});
     for (const warning of warnings) options.logger.warn({ warning }, 'registry credentials');
     return new Engine(options, client);
   }
 
-  startCheck(target: CheckTarget, origin: JobOrigin & { prefix: 'chk' | 'job'; exclusive: boolean; startMessage?: string }): Promise<Job> {
-    return this.checks.startCheck(target, origin);
+  /** Starts a check job of the target; the origin decides the job id prefix and whether a running check is a conflict. */
+  startCheck(target: TargetInput, origin: CheckOrigin): Promise<Job> {
+    return this.checks.startCheck(checkTarget(target), origin);
   }
 
-  startRuntimeScan(target: CheckTarget, origin: JobOrigin): Promise<Job> {
-    return this.checks.startRuntimeScan(target, origin);
+  startRuntimeScan(target: TargetInput, origin: JobOrigin): Promise<Job> {
+    return this.checks.startRuntimeScan(checkTarget(target), origin);
+  }
+
+  /** Validates an update request (behaviour.md §C.6) and starts its job. */
+  async requestUpdate(body: UpdateRequestInput, origin: UpdateOrigin): Promise<Job> {
+    const { store, config } = this.options;
+    const overrides = origin.via === 'webhook' ? ({ mode: 'apply', reason: 'webhook' } as const) : {};
+    const validation = await validateUpdateRequest(body, { store, selfImageRepo: config.imageRepo }, overrides);
+    if (!validation.ok) throw DomainError.from(validation.failure);
+    const createdBy = origin.via === 'webhook' ? 'webhook' : origin.createdBy;
+    return this.updates.start(validation.plan, { createdBy, reason: validation.plan.reason });
+  }
+
+  /** `POST /api/webhooks/trigger`: a check, or an update with the targets CI expects. */
+  async triggerWebhook(body: WebhookTriggerInput): Promise<Job> {
+    const trigger = validateWebhookTrigger(body);
+    if (!trigger.ok) throw DomainError.from(trigger.failure);
+    if (trigger.action === 'check') return this.startCheck(trigger, { via: 'webhook_trigger' });
+    return this.requestUpdate(trigger.update, { via: 'webhook' });
   }
 
   startDiscovery(origin: JobOrigin): Promise<Job> {
-    const { store, config } = this.options;
     return this.jobs.start(
       { prefix: 'dsc', type: 'discovery', scope: 'all', ...origin, startMessage: 'discovery scan started', failureMessage: 'discovery scan failed' },
       async (job) => {
@@ -77,13 +108,20 @@ export class Engine {
           'info',
           `discovery scan finished: projectsSeen=${summary.projectsSeen} created=${summary.stacksCreated} updated=${summary.stacksUpdated} failed=${summary.stacksFailed} markedMissing=${summary.stacksMarkedMissing}`,
         );
-        return { summary: { scan } };
+        return { summary: { scan }, events: [pendingEvent('discovery.finished', { jobId: job.id, scan })] };
       },
     );
   }
 
+  /** The stacks of the overview, each with the health of its containers. */
+  async stackOverview(archived: ArchiveFilter): Promise<{ stack: StackListItem; status: StackStatus }[]> {
+    const stacks = await this.options.store.stacks.list(archived);
+    const statuses = await this.stackStatuses(stacks);
+    return stacks.map((stack) => ({ stack, status: statuses.get(stack.id) ?? 'unknown' }));
+  }
+
   /** Health of each stack's containers; `unknown` when Docker cannot be asked. */
-  async stackStatuses(stacks: readonly Pick<Stack, 'id' | 'name'>[]): Promise<Map<string, StackStatus>> {
+  private async stackStatuses(stacks: readonly Pick<Stack, 'id' | 'name'>[]): Promise<Map<string, StackStatus>> {
     const statuses = new Map<string, StackStatus>(stacks.map((stack) => [stack.id, 'unknown']));
     if (stacks.length === 0) return statuses;
     try {
@@ -102,7 +140,7 @@ export class Engine {
    * interrupted update was changing get a running container again; override files are removed.
    */
   async recoverAfterRestart(): Promise<void> {
-    const { store, config, logger } = this.options;
+    const { store, logger } = this.options;
     const { jobs: updates } = await store.jobs.list({ types: ['update'], status: 'running', limit: 200 });
     const interrupted = await store.jobs.failInterruptedJobs('server_restart');
     if (interrupted > 0) logger.warn({ jobs: interrupted }, 'marked jobs interrupted by a restart as failed');
@@ -133,17 +171,21 @@ export class Engine {
       setImmediate(run);
     };
     // Periodic discovery keeps stacks in step without a job row a minute; scans the user asks for are jobs.
-    loop('discovery', config.discovery.intervalSeconds, () => this.discovery.scan());
+    loop('discovery', config.discovery.intervalSeconds, async () => {
+      const scan = await this.discovery.scan();
+      this.events.publish('discovery.finished', { scan });
+    });
     loop('runtime scan', config.runtimeScanIntervalSeconds, async () => {
       const job = await this.startRuntimeScan({ scope: 'all' }, { createdBy: 'schedule', reason: 'schedule' });
       await this.jobs.settled(job.id);
     });
   }
 
-  /** Stops the loops and waits for running jobs to settle. */
+  /** Stops the loops and waits for running jobs, and what their events started, to settle. */
   async stop(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
     await this.jobs.idle();
+    await this.events.drain();
     this.dockerState.close();
   }
 }

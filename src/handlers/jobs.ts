@@ -1,7 +1,7 @@
-import { envelope, notFound } from '../http/errors.js';
+import { notFound } from '../http/errors.js';
 import type { HandlerMap } from '../http/handler-types.js';
 import { pollingStream, resumeCursor, type StreamFrame } from '../http/sse.js';
-import { InvalidJobsCursorError, type JobLog, type Store } from '../store/index.js';
+import type { JobLog, Store } from '../store/index.js';
 import { jobDetailView, jobListItemView } from './views.js';
 import { decodeJobEvent, jobLogEvent } from '../engine/jobs/event-codec.js';
 import { errorText } from '../errors.js';
@@ -35,27 +35,20 @@ type JobHandlers = Pick<HandlerMap, 'listJobs' | 'getJob' | 'streamJobEvents' | 
 
 export const jobsHandlers: JobHandlers = {
   listJobs: async ({ query, deps }) => {
-    try {
-      const page = await deps.store.jobs.list({
-        limit: query.limit ?? 100,
-        cursor: query.cursor,
-        types: query.type
-          ?.split(',')
-          .map((type) => type.trim())
-          .filter(Boolean),
-        status: query.status,
-        stackId: query.stackId,
-        serviceId: query.serviceId,
-      });
-      const body: { jobs: ReturnType<typeof jobListItemView>[]; nextCursor?: string } = { jobs: page.jobs.map(jobListItemView) };
-      if (page.nextCursor) body.nextCursor = page.nextCursor;
-      return { status: 200, body };
-    } catch (error) {
-      if (error instanceof InvalidJobsCursorError) {
-        return { status: 400, body: envelope('invalid_jobs_cursor', 'invalid jobs cursor') };
-      }
-      throw error;
-    }
+    const page = await deps.store.jobs.list({
+      limit: query.limit ?? 100,
+      cursor: query.cursor,
+      types: query.type
+        ?.split(',')
+        .map((type) => type.trim())
+        .filter(Boolean),
+      status: query.status,
+      stackId: query.stackId,
+      serviceId: query.serviceId,
+    });
+    const body: { jobs: ReturnType<typeof jobListItemView>[]; nextCursor?: string } = { jobs: page.jobs.map(jobListItemView) };
+    if (page.nextCursor) body.nextCursor = page.nextCursor;
+    return { status: 200, body };
   },
 
   getJob: async ({ params, deps }) => {
@@ -99,10 +92,19 @@ export const jobsHandlers: JobHandlers = {
       body: pollingStream({
         startCursor: resumeCursor(query.afterId, headers['last-event-id']),
         read: async (cursor, limit) => (await deps.store.jobs.listLogs(job.id, cursor, limit)).map(oneJobFrame),
-        wake: (onWake) =>
-          deps.store.jobs.onLogAppended((jobId) => {
+        wake: (onWake) => {
+          const offLogs = deps.store.jobs.onLogAppended((jobId) => {
             if (jobId === job.id) onWake();
-          }),
+          });
+          // The end of the job is read at once, so the idle countdown to closing starts there.
+          const offFinished = deps.engine.events.on('job.finished', (event) => {
+            if (event.jobId === job.id) onWake();
+          });
+          return () => {
+            offLogs();
+            offFinished();
+          };
+        },
         shouldClose: async (idlePolls) => idlePolls >= IDLE_POLLS_BEFORE_CLOSE && (await jobIsOver(deps.store, job.id)),
         errorFrame,
       }),

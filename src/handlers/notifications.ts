@@ -2,31 +2,9 @@ import type { components } from '../generated/dockrev.js';
 import type { HandlerMap } from '../http/handler-types.js';
 import type { NotificationSettings } from '../store/index.js';
 import { notImplemented } from './not-implemented.js';
+import { MASK, putNotificationSettings } from '../engine/notify/settings.js';
 
 type NotificationHandlers = Pick<HandlerMap, 'getNotificationSettings' | 'putNotificationSettings' | 'sendTestNotification'>;
-
-const MASK = '******';
-/** Masks clients may send back to mean "keep the stored secret". */
-const KEEP_MARKERS = new Set([MASK, '••••••••••••••••']);
-
-/** Omitted, null, blank or a mask keeps the stored secret; anything else replaces it. */
-export function mergeSecret(incoming: string | null | undefined, stored: string | undefined): string | undefined {
-  if (incoming === undefined || incoming === null) return stored;
-  const value = incoming.trim();
-  if (value === '' || KEEP_MARKERS.has(value)) return stored;
-  return value;
-}
-
-/** Omitted, null or a mask keeps the chat id; blank clears it; anything else is stored trimmed. */
-export function mergeChatId(incoming: string | null | undefined, stored: string | undefined): string | undefined {
-  if (incoming === undefined || incoming === null || KEEP_MARKERS.has(incoming.trim())) return stored;
-  const value = incoming.trim();
-  return value === '' ? undefined : value;
-}
-
-function optionalText(value: string | null | undefined): string | undefined {
-  return value === null || value === undefined || value === '' ? undefined : value;
-}
 
 export function notificationSettingsView(settings: NotificationSettings): components['schemas']['NotificationSettings'] {
   const view: components['schemas']['NotificationSettings'] = {
@@ -52,30 +30,7 @@ export const notificationsHandlers: NotificationHandlers = {
   }),
 
   putNotificationSettings: async ({ body, deps }) => {
-    const stored = await deps.store.notifications.getSettings();
-    const events = body.events
-      ? {
-          update: body.events.update ?? true,
-          newVersion: body.events.newVersion ?? true,
-          ghcrWebhookAnomaly: body.events.ghcrWebhookAnomaly ?? true,
-        }
-      : stored.events;
-    await deps.store.notifications.putSettings({
-      email: { enabled: body.email.enabled, smtpUrl: mergeSecret(body.email.smtpUrl, stored.email.smtpUrl) },
-      webhook: { enabled: body.webhook.enabled, url: mergeSecret(body.webhook.url, stored.webhook.url) },
-      telegram: {
-        enabled: body.telegram.enabled,
-        botToken: mergeSecret(body.telegram.botToken, stored.telegram.botToken),
-        chatId: mergeChatId(body.telegram.chatId, stored.telegram.chatId),
-      },
-      webPush: {
-        enabled: body.webPush.enabled,
-        vapidPublicKey: optionalText(body.webPush.vapidPublicKey),
-        vapidPrivateKey: mergeSecret(body.webPush.vapidPrivateKey, stored.webPush.vapidPrivateKey),
-        vapidSubject: optionalText(body.webPush.vapidSubject),
-      },
-      events,
-    });
+    await putNotificationSettings(deps.store, body);
     return { status: 200, body: { ok: true } };
   },
 

@@ -6,9 +6,8 @@ type StackHandlers = Pick<HandlerMap, 'listStacks' | 'createStack' | 'getStack' 
 
 export const stacksHandlers: StackHandlers = {
   listStacks: async ({ query, deps }) => {
-    const stacks = await deps.store.stacks.list(query.archived ?? 'exclude');
-    const statuses = await deps.engine.stackStatuses(stacks);
-    return { status: 200, body: { stacks: stacks.map((stack) => stackListItemView(stack, statuses.get(stack.id) ?? 'unknown')) } };
+    const overview = await deps.engine.stackOverview(query.archived ?? 'exclude');
+    return { status: 200, body: { stacks: overview.map(({ stack, status }) => stackListItemView(stack, status)) } };
   },
 
   createStack: async () => ({

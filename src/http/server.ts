@@ -1,7 +1,9 @@
 import express, { type Request, type Response } from 'express';
 import type { Context, Document } from 'openapi-backend';
 import type { Logger } from 'pino';
+import { DomainError } from '../errors.js';
 import { envelope, HttpError } from './errors.js';
+import { failureResponse } from './failures.js';
 import type { AuthConfig } from '../config.js';
 import { authorize, readIdentity, type AuthDecision, type Identity, type Principal } from './auth.js';
 import type { EventStream, EventStreamWriter, RequestContext } from './handler-types.js';
@@ -279,6 +281,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<expr
       const known = toHttpError(error);
       if (known) {
         result = { status: known.status, body: known.body };
+      } else if (error instanceof DomainError) {
+        result = failureResponse(error);
       } else {
         logger.error({ err: error, method: req.method, path: req.path }, 'request failed');
         result = { status: 500, body: envelope('internal', 'internal error') };

@@ -1,3 +1,4 @@
+// GitHub packages integration state; its callers are the GHCR webhook management and receiver (src/engine/github/).
 import type { Knex } from 'knex';
 import { nowIso } from '../time.js';
 import { compact, CURSOR_LOCKS, fromJson, insertCursorRow, likePattern, optional, toBool, toJson } from './rows.js';

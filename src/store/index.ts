@@ -12,19 +12,17 @@ import { createSnapshotsRepository, type SnapshotsRepository } from './snapshots
 import { createStacksRepository, type StacksRepository } from './stacks.js';
 import { errorText } from '../errors.js';
 
-export type { DatabaseEngine, DatabaseOptions } from './db.js';
-export { databaseEngine, migrateLatest, openDatabase } from './db.js';
-export type { ArchiveFilter } from './rows.js';
-export * from './backups.js';
-export * from './discovery-projects.js';
-export * from './github-packages.js';
-export * from './ignore-rules.js';
-export * from './jobs.js';
-export * from './notifications.js';
-export * from './services.js';
-export * from './settings.js';
-export * from './snapshots.js';
-export * from './stacks.js';
+export { type DatabaseOptions } from './db.js';
+export { type DiscoveryProject } from './discovery-projects.js';
+export { type IgnoreRule } from './ignore-rules.js';
+export { type BackupMode, decodeJobsCursor, encodeJobsCursor, InvalidJobsCursorError, type Job, type JobLog, type JobScope, type JobStatus, type JobSummary, type NewJob } from './jobs.js';
+export { DEFAULT_NOTIFICATION_SETTINGS, type NotificationSettings } from './notifications.js';
+export { type ArchiveFilter } from './rows.js';
+export { DEFAULT_SERVICE_SETTINGS } from './service-rows.js';
+export { type BackupOverride, type NewService, type Service, type ServiceCandidate, type ServiceHomepage, type ServiceIgnore, type ServiceSettings, type ServiceStatePatch } from './service-types.js';
+export { DEFAULT_SYSTEM_SETTINGS, type SystemSettings } from './settings.js';
+export { type ComposeConfig, DEFAULT_STACK_BACKUP, type Stack, type StackBackupTarget, type StackListItem, type StackWithServices } from './stacks.js';
+
 
 export interface Store {
   knex: Knex;

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { nowIso } from '../time.js';
 import { compact, CURSOR_LOCKS, forUpdate, fromJson, insertCursorRow, optional, toBool, toJson } from './rows.js';
+import { DomainError } from '../errors.js';
 
 export type JobScope = 'service' | 'stack' | 'all';
 export type JobStatus = 'queued' | 'running' | 'success' | 'failed' | 'rolled_back';
@@ -114,10 +115,10 @@ export const JOB_LIST_MAX_LIMIT = 200;
 export const JOB_LIST_DEFAULT_LIMIT = 100;
 const LOG_BATCH_LIMIT = 200;
 
-export class InvalidJobsCursorError extends Error {
+export class InvalidJobsCursorError extends DomainError {
   readonly code = 'invalid_jobs_cursor';
   constructor() {
-    super('invalid jobs cursor');
+    super('invalid_cursor', 'invalid jobs cursor');
     this.name = 'InvalidJobsCursorError';
   }
 }

@@ -4,9 +4,6 @@ import { applyArchiveFilter, archiveColumns, toJson, type ArchiveFilter } from '
 import { serviceFromRow, statePatchColumns, type ServiceRow } from './service-rows.js';
 import type { NewService, Service, ServiceSettings, ServiceStatePatch } from './service-types.js';
 
-export { DEFAULT_SERVICE_SETTINGS } from './service-rows.js';
-export type * from './service-types.js';
-
 export function createServicesRepository(knex: Knex) {
   const services = () => knex<ServiceRow>('services');
 

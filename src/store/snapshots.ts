@@ -1,3 +1,4 @@
+// Version-inference snapshots; their caller is the snapshot worker (src/engine/inference/).
 import type { Knex } from 'knex';
 import { nowIso } from '../time.js';
 import { fromJson, toJson } from './rows.js';

@@ -135,7 +135,7 @@ export function createBackupDocker(options: BackupDockerOptions = {}): BackupDoc
     try {
       await api(`inspect volume ${name}`, async () => (await docker()).getVolume(name).inspect());
     } catch (error) {
-      if (error instanceof DockerError && error.statusCode === 404) throw new HelperVolumeMissingError(name);
+      if (DockerError.isNotFound(error)) throw new HelperVolumeMissingError(name);
       throw error;
     }
   }
@@ -160,8 +160,8 @@ export function createBackupDocker(options: BackupDockerOptions = {}): BackupDoc
         }),
       );
     } catch (error) {
-      // The create API answers 404 only for a missing image.
-      if (error instanceof DockerError && error.statusCode === 404) throw new HelperImageMissingError(spec.image);
+      // Creating a container fails with "not found" only for a missing image.
+      if (DockerError.isNotFound(error)) throw new HelperImageMissingError(spec.image);
       throw error;
     }
   }

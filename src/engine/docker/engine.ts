@@ -234,7 +234,7 @@ export class DockerEngine {
         const image = await this.call(`inspect image ${imageId}`, () => this.get<{ RepoDigests?: string[] }>(`/images/${encodeURIComponent(imageId)}/json`));
         return image.RepoDigests ?? [];
       } catch (error) {
-        if (error instanceof DockerError && error.statusCode === 404) return [];
+        if (DockerError.isNotFound(error)) return [];
         throw error;
       }
     });

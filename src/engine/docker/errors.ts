@@ -19,4 +19,9 @@ export class DockerError extends Error {
     super(message, options);
     this.name = 'DockerError';
   }
+
+  /** The object asked for (image, volume, container) does not exist. */
+  static isNotFound(error: unknown): boolean {
+    return error instanceof DockerError && error.statusCode === 404;
+  }
 }

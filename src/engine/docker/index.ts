@@ -1,6 +1,6 @@
-export * from './containers.js';
-export * from './endpoint.js';
-export * from './engine.js';
-export * from './errors.js';
-export * from './runtime-digest.js';
-export * from './state-cache.js';
+export { COMPOSE_LABELS, type ComposeContainer, healthFromStatusText, type StackStatus, stackStatus } from './containers.js';
+export { parseDockerHost } from './endpoint.js';
+export { DockerEngine, type ListComposeContainersOptions } from './engine.js';
+export { DockerUnavailableError } from './errors.js';
+export { selectRuntimeDigest } from './runtime-digest.js';
+export { type DockerReads, DockerStateCache } from './state-cache.js';

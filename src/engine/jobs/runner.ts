@@ -3,6 +3,7 @@ import { newId, type IdPrefix } from '../../ids.js';
 import { nowIso } from '../../time.js';
 import type { BackupMode, Job, JobScope, JobStatus, JobSummary, Store } from '../../store/index.js';
 import { errorText } from '../../errors.js';
+import { EngineEvents, type PendingEvent } from '../events.js';
 import { encodeJobEvent } from './event-codec.js';
 
 /** What a job reports while it runs; `percent` and `updatedAt` are computed here. */
@@ -38,6 +39,8 @@ export interface RunningJob {
 export interface JobOutcome {
   status?: Extract<JobStatus, 'success' | 'failed' | 'rolled_back'>;
   summary: JobSummary;
+  /** Published once the job's row is final, before `job.finished`. */
+  events?: PendingEvent[];
 }
 
 export interface JobSpec {
@@ -73,6 +76,7 @@ export class JobRunner {
   constructor(
     private readonly store: Store,
     private readonly logger: Logger,
+    readonly events: EngineEvents = new EngineEvents(logger),
   ) {}
 
   async start(spec: JobSpec, work: (job: RunningJob) => Promise<JobOutcome>): Promise<Job> {
@@ -120,7 +124,12 @@ export class JobRunner {
         outcome = { status: 'failed', summary: { ...(spec.summary ?? {}), error: message } };
       }
       const summary = running.lastProgress ? { ...outcome.summary, progress: running.lastProgress } : outcome.summary;
-      await this.store.jobs.update(job.id, { status: outcome.status ?? 'success', summary, finishedAt: nowIso() });
+      const status = outcome.status ?? 'success';
+      const finishedAt = nowIso();
+      await this.store.jobs.update(job.id, { status, summary, finishedAt });
+      this.events.publishAll(outcome.events ?? []);
+      const { id: jobId, type, scope, stackId, serviceId, createdBy, reason, createdAt } = job;
+      this.events.publish('job.finished', { jobId, type, status, scope, stackId, serviceId, createdBy, reason, createdAt, finishedAt, summary });
     } catch (error) {
       // The store itself failed (database gone): leave the job for start-up recovery to settle.
       this.logger.error({ err: error, jobId: job.id }, 'cannot record job outcome');

@@ -8,7 +8,7 @@ import { openCommandSession, type CommandSession } from './commands.js';
 import type { UpdateDeps } from './deps.js';
 import { targetRecords, type StackUpdateResult, type UpdateOutcome, type UpdatePlan, type UpdateStatus } from './plan.js';
 import { UpdateProgress } from './progress.js';
-import { StackUpdate } from './stack-update.js';
+import { StackUpdate, type StackOutcome } from './stack-update.js';
 
 export type { UpdateDeps };
 export type { UpdatePlan };
@@ -19,9 +19,10 @@ export type { UpdatePlan };
  * `summary.error`; Docker state is then whatever the failed step left (a rollback already ran
  * when a container had changed).
  */
-export async function executeUpdate(job: RunningJob, plan: UpdatePlan, deps: UpdateDeps): Promise<UpdateOutcome> {
+export async function executeUpdate(job: RunningJob, plan: UpdatePlan, deps: UpdateDeps): Promise<UpdateOutcome & { outcomes: StackOutcome[] }> {
   const progress = new UpdateProgress(job, plan.stacks.length);
   const stacks: StackUpdateResult[] = [];
+  const outcomes: StackOutcome[] = [];
   let commands: CommandSession | undefined;
   try {
     await deps.store.jobs.mergeSummary(job.id, { mode: plan.mode, targets: targetRecords(plan) });
@@ -32,6 +33,7 @@ export async function executeUpdate(job: RunningJob, plan: UpdatePlan, deps: Upd
     for (const [index, entry] of plan.stacks.entries()) {
       const result = await new StackUpdate(job, plan, entry, index, deps, commands, progress).run();
       stacks.push(result.summary);
+      outcomes.push(result.outcome);
       if (result.status !== 'success') {
         status = result.status;
         break;
@@ -39,11 +41,11 @@ export async function executeUpdate(job: RunningJob, plan: UpdatePlan, deps: Upd
     }
     await progress.done(status === 'success' ? 'update finished' : 'update finished with failures');
     await job.log(status === 'success' ? 'info' : 'warn', `update ${status}`);
-    return { status, summary: { mode: plan.mode, stacks, progress: job.lastProgress } };
+    return { status, summary: { mode: plan.mode, stacks, progress: job.lastProgress }, outcomes };
   } catch (error) {
     await job.log('error', `update failed: ${errorText(error)}`);
     await progress.done('update failed');
-    return { status: 'failed', summary: { mode: plan.mode, stacks, error: errorText(error), progress: job.lastProgress } };
+    return { status: 'failed', summary: { mode: plan.mode, stacks, error: errorText(error), progress: job.lastProgress }, outcomes };
   } finally {
     await commands?.dispose();
   }

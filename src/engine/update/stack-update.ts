@@ -10,11 +10,14 @@ import type { RunningJob } from '../jobs/runner.js';
 import { parseImageRef } from '../registry/reference.js';
 import type { CommandSession, DockerCli, StackCompose } from './commands.js';
 import type { UpdateDeps } from './deps.js';
+import type { UpdatedServiceOutcome, UpdateFinishedEvent } from '../events.js';
 import type { ApplyingRecord, BackupResult, StackUpdatePlan, StackUpdateResult, StackUpdateSummary, UpdateMode, UpdatePlan, UpdateStatus, UpdateTarget, VersionAnomaly } from './plan.js';
 import { MILESTONE, type UpdateProgress } from './progress.js';
 import { PullProgressTracker } from './pull-progress.js';
 import { overrideFilePath } from './scratch.js';
 import { retryStep, UpdateStepError } from './steps.js';
+
+export type StackOutcome = UpdateFinishedEvent['stacks'][number];
 
 export const DEFAULT_HEALTH_TIMEOUT_MS = 90_000;
 export const DEFAULT_HEALTH_POLL_MS = 2000;
@@ -57,6 +60,8 @@ export class StackUpdate {
   private readonly compose: StackCompose;
   private readonly dockerCli: DockerCli;
   private readonly update: StackUpdateSummary;
+  /** Repository digests the updated services run now, as recorded on them. */
+  private readonly recordedDigests = new Map<string, string>();
 
   constructor(
     private readonly job: RunningJob,
@@ -73,11 +78,11 @@ export class StackUpdate {
     this.update = emptyUpdate(plan.mode, entry.skippedVersionAnomaly ?? []);
   }
 
-  async run(): Promise<{ status: UpdateStatus; summary: StackUpdateResult }> {
+  async run(): Promise<{ status: UpdateStatus; summary: StackUpdateResult; outcome: StackOutcome }> {
     const names = this.entry.services.map((target) => target.service.name);
     await this.progress.stackPhase(this.index, 'backup', `processing stack ${this.stack.name}`, names);
     const backup = await this.runBackup();
-    const finish = (status: UpdateStatus) => ({ status, summary: { stackId: this.stack.id, backup, update: this.update } });
+    const finish = (status: UpdateStatus) => ({ status, summary: { stackId: this.stack.id, backup, update: this.update }, outcome: this.outcome(status) });
     if (backup.status === 'failed' && backup.requireSuccess) {
       Object.assign(this.update, { error: `backup failed: ${backup.error ?? 'unknown error'}`, failureStep: 'backup' });
       return finish('failed');
@@ -305,10 +310,39 @@ export class StackUpdate {
    * The stored service now runs the new digest: no candidate left, and the ignore was about that
    * candidate. The containers are updated by now, so a failure here is only logged.
    */
+  /** The stack's part of `update.finished`: which services changed, were rolled back or failed. */
+  private outcome(status: UpdateStatus): StackOutcome {
+    const services = this.entry.services.map(({ service }): UpdatedServiceOutcome => {
+      const oldImageId = this.update.oldDigests[service.id];
+      const newImageId = this.update.finalDigests[service.id];
+      const newDigest = this.recordedDigests.get(service.id) ?? (status === 'rolled_back' ? service.image.digest : undefined);
+      return {
+        serviceId: service.id,
+        serviceName: service.name,
+        ...(service.image.digest ? { oldDigest: service.image.digest } : {}),
+        ...(newDigest ? { newDigest } : {}),
+        ...(oldImageId ? { oldImageId } : {}),
+        ...(newImageId ? { newImageId } : {}),
+      };
+    });
+    const applied = this.plan.mode === 'apply';
+    const rolledBackIds = new Set(Object.keys(this.update.rollback?.toDigests ?? {}));
+    return {
+      stackId: this.stack.id,
+      stackName: this.stack.name,
+      status,
+      changed: applied && status === 'success' ? services.filter((entry) => this.recordedDigests.has(entry.serviceId) || entry.newImageId) : [],
+      rolledBack: status === 'rolled_back' ? services.filter((entry) => rolledBackIds.has(entry.serviceId)) : [],
+      failed: status === 'failed' ? services : [],
+      ...(this.update.failureStep ? { failureStep: this.update.failureStep } : {}),
+    };
+  }
+
   private async recordNewDigest(target: ActiveTarget): Promise<void> {
     try {
       const repoKey = parseImageRef(target.service.image.ref).key;
       const digest = (await this.deps.docker.runtimeDigest([{ imageId: target.newImageId! }], repoKey)) ?? target.targetDigest;
+      this.recordedDigests.set(target.service.id, digest);
       const candidate = target.service.candidate;
       await this.deps.store.services.updateState(target.service.id, {
         digest,

@@ -1,6 +1,8 @@
 import type { Job, Store } from '../../store/index.js';
-import { JobConflictError, type JobOrigin } from '../check/checks.js';
+import { DomainError } from '../../errors.js';
+import type { JobOrigin } from '../check/targets.js';
 import { SerialLock } from '../../concurrency.js';
+import { pendingEvent } from '../events.js';
 import type { JobRunner } from '../jobs/runner.js';
 import type { UpdateDeps } from './deps.js';
 import { executeUpdate } from './execute.js';
@@ -33,7 +35,7 @@ export class Updates {
       const serviceIds = serviceIdsOf(validated);
       if (validated.mode === 'apply') {
         const holder = await this.holder(serviceIds);
-        if (holder) throw new JobConflictError('service operation is already running', holder.id);
+        if (holder) throw new DomainError('busy', 'service operation is already running', { existingJobId: holder.id });
       }
       const targets = validated.targets.map((target) => ({ ...target }));
       return this.jobs.start(
@@ -56,7 +58,8 @@ export class Updates {
           const { plan, missingStackIds } = await executionPlan(this.store, validated);
           for (const stackId of missingStackIds) await job.log('warn', `skipped missing stack ${stackId}`);
           const outcome = await executeUpdate(job, plan, this.executor);
-          return { status: outcome.status, summary: { ...outcome.summary, targets } };
+          const finished = { jobId: job.id, reason: validated.reason, createdBy: origin.createdBy, mode: validated.mode, status: outcome.status, stacks: outcome.outcomes };
+          return { status: outcome.status, summary: { ...outcome.summary, targets }, events: [pendingEvent('update.finished', finished)] };
         },
       );
     });

@@ -1,6 +1,7 @@
 import type { components } from '../../generated/dockrev.js';
+import type { Failure, FailureKind } from '../../errors.js';
 import type { Service, StackWithServices, Store } from '../../store/index.js';
-import { scopeIdProblem } from '../check/checks.js';
+import { scopeIdProblem } from '../check/targets.js';
 import { normalizeDigest } from '../registry/index.js';
 import {
   selectUpdateServices,
@@ -12,7 +13,7 @@ import {
 
 type Schemas = components['schemas'];
 type UpdateMode = Schemas['UpdateMode'];
-type BackupMode = Schemas['BackupMode'];
+export type BackupMode = Schemas['BackupMode'];
 
 /** One `targets[]` entry as the server hands it over; `null` means omitted. */
 export interface UpdateTargetInput {
@@ -70,10 +71,8 @@ export interface ValidatedUpdatePlan {
   skippedVersionAnomaly: VersionAnomaly[];
 }
 
-export type ValidationFailure =
-  | { ok: false; status: 400; code: 'invalid_argument'; message: string; details: Record<string, unknown> }
-  | { ok: false; status: 404; code: 'not_found'; message: string; details: Record<string, unknown> }
-  | { ok: false; status: 409; code: 'conflict'; message: string; details: Record<string, unknown> };
+/** Why a request was refused, as a domain failure kind (see src/errors.ts). */
+export type ValidationFailure = { ok: false; failure: Failure };
 
 export type UpdateValidation = { ok: true; plan: ValidatedUpdatePlan } | ValidationFailure;
 
@@ -89,30 +88,14 @@ export interface ValidationOverrides {
   reason?: UpdateReason;
 }
 
-const invalid = (message: string, details: Record<string, unknown> = {}): ValidationFailure => ({
+const refuse = (kind: FailureKind, message: string, details: Record<string, unknown> = {}): ValidationFailure => ({
   ok: false,
-  status: 400,
-  code: 'invalid_argument',
-  message,
-  details,
+  failure: { kind, message, details },
 });
-const notFound = (message: string, details: Record<string, unknown>): ValidationFailure => ({
-  ok: false,
-  status: 404,
-  code: 'not_found',
-  message,
-  details,
-});
-const conflict = (message: string, details: Record<string, unknown>): ValidationFailure => ({
-  ok: false,
-  status: 409,
-  code: 'conflict',
-  message,
-  details,
-});
+export const invalid = (message: string, details: Record<string, unknown> = {}) => refuse('invalid_input', message, details);
 
 /** The trimmed text, or undefined when missing or blank. */
-function text(value: string | null | undefined): string | undefined {
+export function text(value: string | null | undefined): string | undefined {
   const trimmed = value?.trim();
   return trimmed ? trimmed : undefined;
 }
@@ -186,7 +169,7 @@ export async function validateUpdateRequest(
   // 10.
   if (mode === 'apply') {
     const unknown = targets.find((target) => !storedServices.has(target.serviceId));
-    if (unknown) return notFound('service not found', { serviceId: unknown.serviceId });
+    if (unknown) return refuse('unknown', 'service not found', { serviceId: unknown.serviceId });
   }
 
   const planStackId = scope === 'all' ? undefined : scope === 'stack' ? stackId : inScope.stackIds[0];
@@ -293,14 +276,14 @@ function checkTargetAgainstService(
   }
   const expectedDigest = text(service.candidate?.digest);
   if (!expectedDigest || normalizeDigest(expectedDigest) !== target.targetDigest) {
-    return conflict('target digest no longer matches latest scan (rescan required)', {
+    return refuse('stale_candidate', 'target digest no longer matches latest scan (rescan required)', {
       serviceId: service.id,
       expectedDigest: expectedDigest ? normalizeDigest(expectedDigest) : null,
       gotDigest: target.targetDigest,
     });
   }
   if (service.candidate?.archMatch === 'mismatch' && !allowArchMismatch) {
-    return invalid('arch mismatch: re-run with allowArchMismatch=true to force update', {
+    return refuse('arch_mismatch', 'arch mismatch: re-run with allowArchMismatch=true to force update', {
       serviceId: service.id,
       archMatch: 'mismatch',
     });
@@ -368,47 +351,4 @@ async function everyStack(store: ValidationDeps['store']): Promise<StackWithServ
 /** The services a validated plan will change, for the caller's "operation already running" guard. */
 export function serviceIdsOf(plan: ValidatedUpdatePlan): string[] {
   return plan.targets.map((target) => target.serviceId);
-}
-
-/** A `POST /api/webhooks/trigger` body; `null` means omitted. */
-export interface WebhookTriggerInput {
-  action: 'check' | 'update';
-  scope: UpdateScope;
-  stackId?: string | null;
-  serviceId?: string | null;
-  allowArchMismatch?: boolean | null;
-  backupMode?: BackupMode | null;
-  targets?: UpdateTargetInput[] | null;
-}
-
-export type WebhookTriggerValidation =
-  | { ok: true; action: 'check'; scope: UpdateScope; stackId?: string; serviceId?: string }
-  /** Pass `update` to {@link validateUpdateRequest}. */
-  | { ok: true; action: 'update'; update: UpdateRequestInput }
-  | ValidationFailure;
-
-/** The trigger's own rules (§C.14); an update then goes through the full update validation. */
-export function validateWebhookTrigger(body: WebhookTriggerInput): WebhookTriggerValidation {
-  const stackId = text(body.stackId);
-  const serviceId = text(body.serviceId);
-  const missingId = scopeIdProblem(body.scope, stackId, serviceId);
-  if (missingId) return invalid(missingId);
-  const ids = { ...(stackId ? { stackId } : {}), ...(serviceId ? { serviceId } : {}) };
-  if (body.action === 'check') return { ok: true, action: 'check', scope: body.scope, ...ids };
-
-  // CI must say exactly what it expects to change; the legacy "update whatever is new" form is refused.
-  if (body.targets == null) return invalid('targets is required for webhook update');
-  return {
-    ok: true,
-    action: 'update',
-    update: {
-      scope: body.scope,
-      ...ids,
-      targets: body.targets,
-      allowArchMismatch: body.allowArchMismatch,
-      backupMode: body.backupMode,
-      mode: 'apply',
-      reason: 'webhook',
-    },
-  };
 }

@@ -1,0 +1,17 @@
+// The one place where a domain failure becomes an HTTP answer.
+import type { Failure, FailureKind } from '../errors.js';
+import { envelope, type ErrorCode, type ErrorEnvelope } from './errors.js';
+
+const ANSWERS: Record<FailureKind, { status: 400 | 404 | 409; code: ErrorCode }> = {
+  invalid_input: { status: 400, code: 'invalid_argument' },
+  arch_mismatch: { status: 400, code: 'invalid_argument' },
+  invalid_cursor: { status: 400, code: 'invalid_jobs_cursor' },
+  unknown: { status: 404, code: 'not_found' },
+  stale_candidate: { status: 409, code: 'conflict' },
+  busy: { status: 409, code: 'conflict' },
+};
+
+export function failureResponse(failure: Failure): { status: 400 | 404 | 409; body: ErrorEnvelope } {
+  const { status, code } = ANSWERS[failure.kind];
+  return { status, body: envelope(code, failure.message, failure.details) };
+}

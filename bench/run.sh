@@ -26,3 +26,4 @@ if [ ! -f dist/bench/check.bench.js ]; then
 fi
 node dist/bench/check.bench.js
 node dist/bench/update.bench.js
+node dist/bench/events.bench.js

@@ -9,6 +9,8 @@ import { DockerEngine, DockerStateCache, stackStatus, type StackStatus } from '.
 import { EngineEvents, pendingEvent } from './events.js';
 import { JobRunner } from './jobs/runner.js';
 import { RegistryClient, type RegistryClientOptions } from './registry/index.js';
+import { Scheduler } from './schedule/scheduler.js';
+import { putSystemSettings, type SystemSettingsInput } from './settings.js';
 import { executorDeps, type UpdateDeps } from './update/deps.js';
 import { recoverInterruptedUpdates } from './update/recovery.js';
 import { Updates } from './update/updates.js';
@@ -46,6 +48,8 @@ export class Engine {
   readonly dockerState: DockerStateCache;
   private readonly checks: Checks;
   private readonly updates: Updates;
+  /** Background tasks on a cron or an interval (scheduled checks, audits, retention, GC). */
+  readonly scheduler: Scheduler;
   private readonly discovery: DiscoveryScanner;
   private readonly executor: UpdateDeps;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -63,6 +67,38 @@ export class Engine {
     this.executor = executorDeps(config, store, this.docker);
     this.updates = new Updates(store, this.jobs, this.executor);
     this.discovery = new DiscoveryScanner({ docker: this.dockerState, store, maxActions: config.discovery.maxActions });
+    this.scheduler = new Scheduler(store, logger);
+    this.scheduler.add({
+      name: 'update-check',
+      catchUp: true,
+      schedule: async () => {
+        const { updateCheck } = (await store.settings.getSystem()).schedules;
+        return updateCheck.enabled ? { cron: updateCheck.cron } : undefined;
+      },
+      run: () => this.scheduledCheck(),
+    });
+    this.events.on('settings.changed', ({ section }) => (section === 'system' ? this.scheduler.reload() : undefined));
+  }
+
+  /** The scheduled update check: every stack, reason `schedule`; a check still running from before is left to finish. */
+  private async scheduledCheck(): Promise<void> {
+    let job: Job;
+    try {
+      job = await this.startCheck({ scope: 'all' }, { via: 'schedule' });
+    } catch (error) {
+      if (error instanceof DomainError && error.kind === 'busy') {
+        this.options.logger.info({ existingJobId: error.details.existingJobId }, 'scheduled check skipped: a check of all stacks is running');
+        return;
+      }
+      throw error;
+    }
+    await this.jobs.settled(job.id);
+  }
+
+  /** Stores the system settings (`PUT /api/settings`); schedules follow at once. */
+  async putSettings(body: SystemSettingsInput): Promise<void> {
+    await putSystemSettings(this.options.store, body);
+    this.events.publish('settings.changed', { section: 'system' });
   }
 
   static async create(options: EngineOptions): Promise<Engine> {
@@ -170,6 +206,7 @@ export class Engine {
       this.timers.push(setInterval(run, seconds * 1000));
       setImmediate(run);
     };
+    await this.scheduler.start();
     // Periodic discovery keeps stacks in step without a job row a minute; scans the user asks for are jobs.
     loop('discovery', config.discovery.intervalSeconds, async () => {
       const scan = await this.discovery.scan();
@@ -184,6 +221,7 @@ export class Engine {
   /** Stops the loops and waits for running jobs, and what their events started, to settle. */
   async stop(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
+    await this.scheduler.stop();
     await this.jobs.idle();
     await this.events.drain();
     this.dockerState.close();

@@ -100,6 +100,11 @@ export interface GhcrWebhookAnomalyEvent {
   repos: { owner: string; repo: string; fullName: string; state: 'missing' | 'conflict' | 'error'; lastError?: string }[];
 }
 
+/** Settings a user changed; loops that read them (schedules, channels) re-read. */
+export interface SettingsChangedEvent {
+  section: 'system' | 'notifications' | 'github_packages' | 'registry_webhooks';
+}
+
 export interface EngineEventMap {
   'job.finished': JobFinishedEvent;
   'check.finished': CheckFinishedEvent;
@@ -108,6 +113,7 @@ export interface EngineEventMap {
   'discovery.finished': DiscoveryFinishedEvent;
   'runtime_scan.finished': RuntimeScanFinishedEvent;
   'ghcr_webhook.anomaly': GhcrWebhookAnomalyEvent;
+  'settings.changed': SettingsChangedEvent;
 }
 
 export type EngineEventName = keyof EngineEventMap;

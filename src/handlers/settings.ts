@@ -1,4 +1,3 @@
-import { putSystemSettings } from '../engine/settings.js';
 import type { components } from '../generated/dockrev.js';
 import { authorizationMode, maskValue } from '../http/auth.js';
 import type { HandlerMap } from '../http/handler-types.js';
@@ -26,7 +25,7 @@ export const settingsHandlers: SettingsHandlers = {
   },
 
   putSettings: async ({ body, deps }) => {
-    await putSystemSettings(deps.store, body);
+    await deps.engine.putSettings(body);
     return { status: 200, body: { ok: true } };
   },
 };

@@ -7,6 +7,7 @@ import { createIgnoreRulesRepository, type IgnoreRulesRepository } from './ignor
 import { createJobsRepository, type JobsRepository } from './jobs.js';
 import { createNotificationsRepository, type NotificationsRepository } from './notifications.js';
 import { createServicesRepository, type ServicesRepository } from './services.js';
+import { createSchedulesRepository, type SchedulesRepository } from './schedules.js';
 import { createSettingsRepository, type SettingsRepository } from './settings.js';
 import { createSnapshotsRepository, type SnapshotsRepository } from './snapshots.js';
 import { createStacksRepository, type StacksRepository } from './stacks.js';
@@ -32,6 +33,7 @@ export interface Store {
   jobs: JobsRepository;
   ignoreRules: IgnoreRulesRepository;
   settings: SettingsRepository;
+  schedules: SchedulesRepository;
   notifications: NotificationsRepository;
   githubPackages: GithubPackagesRepository;
   snapshots: SnapshotsRepository;
@@ -56,6 +58,7 @@ export async function openStore(opts: DatabaseOptions): Promise<Store> {
     jobs: createJobsRepository(knex),
     ignoreRules: createIgnoreRulesRepository(knex),
     settings: createSettingsRepository(knex),
+    schedules: createSchedulesRepository(knex),
     notifications: createNotificationsRepository(knex),
     githubPackages: createGithubPackagesRepository(knex),
     snapshots: createSnapshotsRepository(knex),

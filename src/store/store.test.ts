@@ -38,6 +38,7 @@ const TABLES_CHILD_FIRST = [
   'github_packages_deliveries',
   'digest_tags_snapshots',
   'backups',
+  'schedule_leases',
 ];
 
 interface Engine {
@@ -970,6 +971,29 @@ function defineStoreSuite(engineName: string, makeEngine: () => Engine): void {
           [backup.id],
         );
         assert.equal(await store.backups.update('bkp_unknown', { status: 'failed' }), false);
+      });
+    });
+
+    describe('schedule leases', () => {
+      const at = (minute: number) => `2026-12-01T10:${String(minute).padStart(2, '0')}:00.000Z`;
+
+      it('lets one owner at a time hold a task, until the lease expires or is released', async () => {
+        assert.equal(await store.schedules.acquire('update-check', 'a', at(0), at(10)), true);
+        assert.equal(await store.schedules.acquire('update-check', 'b', at(1), at(11)), false, 'held by a');
+        assert.equal(await store.schedules.acquire('other-task', 'b', at(1), at(11)), true, 'leases are per task');
+        assert.equal(await store.schedules.renew('update-check', 'b', at(20)), false);
+        assert.equal(await store.schedules.renew('update-check', 'a', at(20)), true);
+        assert.equal(await store.schedules.acquire('update-check', 'b', at(15), at(25)), false, 'renewed until :20');
+        assert.equal(await store.schedules.acquire('update-check', 'b', at(21), at(31)), true, 'expired: a crashed owner does not block');
+        await store.schedules.release('update-check', 'b', at(22));
+        assert.equal(await store.schedules.lastRunAt('update-check'), at(22));
+        assert.equal(await store.schedules.acquire('update-check', 'a', at(23), at(33)), true, 'released');
+      });
+
+      it('gives the lease to exactly one of many owners asking at once', async () => {
+        const owners = Array.from({ length: 8 }, (_, index) => `owner-${index}`);
+        const results = await Promise.all(owners.map((owner) => store.schedules.acquire('race', owner, at(0), at(10))));
+        assert.equal(results.filter(Boolean).length, 1);
       });
     });
   });

@@ -1,8 +1,12 @@
 import type { Knex } from 'knex';
 import * as initial from './001_initial.js';
+import * as schedules from './002_schedules.js';
 
 /** Migrations live in code (named without extensions) so compiled and source runs agree. */
-const migrations: ReadonlyArray<[name: string, migration: Knex.Migration]> = [['001_initial', initial]];
+const migrations: ReadonlyArray<[name: string, migration: Knex.Migration]> = [
+  ['001_initial', initial],
+  ['002_schedules', schedules],
+];
 
 export const migrationSource: Knex.MigrationSource<string> = {
   async getMigrations() {

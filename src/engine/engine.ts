@@ -1,8 +1,10 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { DomainError } from '../errors.js';
-import type { ArchiveFilter, Job, JobScope, Stack, StackListItem, Store } from '../store/index.js';
+import type { ArchiveFilter, Job, JobScope, Service, Stack, StackListItem, Store } from '../store/index.js';
+import { serviceImageRef } from './check/checker.js';
 import { Checks } from './check/checks.js';
+import type { PushOrigin } from './check/push.js';
 import { checkTarget, type CheckOrigin, type JobOrigin } from './check/targets.js';
 import { DiscoveryScanner } from './discovery/index.js';
 import { DockerEngine, DockerStateCache, stackStatus, type StackStatus } from './docker/index.js';
@@ -110,6 +112,24 @@ export class Engine {
   /** Starts a check job of the target; the origin decides the job id prefix and whether a running check is a conflict. */
   startCheck(target: TargetInput, origin: CheckOrigin): Promise<Job> {
     return this.checks.startCheck(checkTarget(target), origin);
+  }
+
+  /** One check per service for a push notice, joining a service's running check; in the order given. */
+  async checkForPush(serviceIds: readonly string[], origin: PushOrigin): Promise<{ serviceId: string; job: Job; reused: boolean }[]> {
+    const started = [];
+    for (const serviceId of serviceIds) started.push({ serviceId, ...(await this.checks.checkForPush(serviceId, origin)) });
+    return started;
+  }
+
+  /**
+   * Services (not archived) whose image is this repository, matched as checks read references
+   * (Docker Hub aliases and `library/` folded, hosts lowercase): `ghcr.io/acme/web`,
+   * `docker.io/library/nginx`. With `tag`, only those configured on it.
+   */
+  async servicesUsing(repositoryKey: string, tag?: string): Promise<Service[]> {
+    const wanted = repositoryKey.toLowerCase();
+    const services = await this.options.store.services.list('exclude');
+    return services.filter((service) => serviceImageRef(service)?.key.toLowerCase() === wanted && (tag === undefined || service.image.tag === tag));
   }
 
   startRuntimeScan(target: TargetInput, origin: JobOrigin): Promise<Job> {

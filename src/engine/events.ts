@@ -51,6 +51,8 @@ export interface CheckFinishedEvent {
   servicesWithCandidate: number;
   /** Candidates this check found for the first time (not ignored ones), with their digests frozen at check time. */
   newCandidates: CandidateFoundEvent[];
+  /** Set when a push notice asked for (or joined) the check: `github_webhook`, `distribution`, … */
+  source?: string;
 }
 
 export interface UpdatedServiceOutcome {

@@ -117,4 +117,29 @@ describe('checks publish engine events', () => {
       failing();
     }
   });
+
+  it('joins the running check of a service for a second push notice, unioning the audit fields', async () => {
+    registry.delayMs = 200; // keeps the first check running while the second notice arrives
+    const first = await checks.checkForPush(serviceId, { createdBy: 'registry', startMessage: 'registry push check started', audit: { source: 'distribution', eventIds: ['e1'] } });
+    const second = await checks.checkForPush(serviceId, { createdBy: 'github', startMessage: 'github webhook check started', audit: { source: 'github_webhook', eventIds: ['e2'], deliveryId: 'd2' } });
+    assert.equal(first.reused, false);
+    assert.equal(second.reused, true);
+    assert.equal(second.job.id, first.job.id);
+    assert.match(first.job.id, /^chk_/);
+    const finished = events.next('check.finished', (event) => event.jobId === first.job.id);
+    await jobs.settled(first.job.id);
+    const stored = await store.jobs.get(first.job.id);
+    assert.deepEqual(
+      { reason: stored?.reason, createdBy: stored?.createdBy, scope: stored?.scope, serviceId: stored?.serviceId, stackId: stored?.stackId },
+      { reason: 'webhook', createdBy: 'registry', scope: 'service', serviceId, stackId },
+    );
+    assert.equal(stored?.summary.source, 'github_webhook');
+    assert.deepEqual(stored?.summary.eventIds, ['e1', 'e2']);
+    assert.equal(stored?.summary.deliveryId, 'd2');
+    assert.equal((await finished).source, 'github_webhook');
+    registry.delayMs = 0;
+    const third = await checks.checkForPush(serviceId, { createdBy: 'registry', startMessage: 'registry push check started', audit: { source: 'distribution' } });
+    assert.equal(third.reused, false, 'a finished check is not joined');
+    await jobs.settled(third.job.id);
+  });
 });

@@ -9,6 +9,7 @@ import { pendingEvent } from '../events.js';
 import type { JobOutcome, JobRunner, RunningJob } from '../jobs/runner.js';
 import { CheckSession, type RegistryClient } from '../registry/index.js';
 import { checkService, serviceImageRef } from './checker.js';
+import { auditOf, mergeAudit, type PushOrigin } from './push.js';
 import { runRuntimeScan } from './runtime-scan.js';
 import { checkJobSpec, type CheckOrigin, type CheckTarget, type JobOrigin } from './targets.js';
 import { candidateFound, rulesByService, runtimeDigests, selection, type CheckedService } from './work.js';
@@ -81,6 +82,44 @@ export class Checks {
         },
         (job) => this.runCheck(job, target, origin),
       );
+    });
+  }
+
+  /**
+   * A check of one service for a push notice: the service-scope check running for it (younger
+   * than 2 h) is joined and its summary gains the notice's audit fields; otherwise a new `chk_` job
+   * starts with reason `webhook`. Concurrent notices for the same service end up on one job.
+   */
+  async checkForPush(serviceId: string, origin: PushOrigin): Promise<{ job: Job; reused: boolean }> {
+    return this.guard.run(async () => {
+      const { store } = this.deps;
+      const running = await store.jobs.findRunning('check', 'service', undefined, serviceId);
+      if (running) {
+        const startedAt = Date.parse(running.startedAt ?? running.createdAt);
+        if (Date.now() - startedAt < STALE_CHECK_MS) {
+          await store.jobs.mergeSummary(running.id, mergeAudit(auditOf(running.summary), origin.audit));
+          return { job: running, reused: true };
+        }
+        await store.jobs.terminate(running.id, 'stale_check');
+        await store.jobs.appendLog(running.id, 'warn', 'job terminated: reason=stale_check');
+      }
+      const service = await store.services.get(serviceId);
+      const target: CheckTarget = { scope: 'service', serviceId };
+      const spec = { createdBy: origin.createdBy, reason: 'webhook' };
+      const job = await this.deps.jobs.start(
+        {
+          prefix: 'chk',
+          type: 'check',
+          ...target,
+          ...(service ? { stackId: service.stackId } : {}),
+          ...spec,
+          summary: origin.audit,
+          startMessage: origin.startMessage,
+          failureMessage: 'check failed',
+        },
+        (running) => this.runCheck(running, target, spec),
+      );
+      return { job, reused: false };
     });
   }
 
@@ -161,6 +200,8 @@ export class Checks {
       return event ? [event] : [];
     });
     const stackIds = work.map(({ stack }) => stack.id);
+    // Push notices that joined this check while it ran recorded where they came from.
+    const audit = auditOf((await store.jobs.get(job.id))?.summary);
     return {
       events: [
         ...found.map((event) => pendingEvent('candidate.found', event)),
@@ -173,6 +214,7 @@ export class Checks {
           servicesChecked: results.length,
           servicesWithCandidate: withCandidate.length,
           newCandidates: found.filter((event) => !event.ignored),
+          ...(typeof audit.source === 'string' ? { source: audit.source } : {}),
         }),
       ],
       summary: {
@@ -184,6 +226,7 @@ export class Checks {
         servicesFailed: failed.length,
         services: results,
         ...(newVersions.length > 0 ? { newVersions: { services: newVersions } } : {}),
+        ...audit,
       },
     };
   }

@@ -1,11 +1,13 @@
 import type express from 'express';
 import type { Context } from 'openapi-backend';
 import { handlers } from '../handlers/index.js';
-import { loadSpec } from '../spec.js';
+import { join } from 'node:path';
+import { loadSpec, projectRoot } from '../spec.js';
 import { secretsEqual, type Principal } from './auth.js';
 import type { AppDeps } from './deps.js';
 import { envelope } from './errors.js';
 import { bindHandlers, createHttpServer, forwardAuthFor } from './server.js';
+import { serveWebUi } from './web-ui.js';
 
 const PUBLIC_PRINCIPAL: Principal = { name: 'anonymous' };
 const WEBHOOK_PRINCIPAL: Principal = { name: 'webhook' };
@@ -20,7 +22,8 @@ function securitySchemesOf(context: Context): string[] {
   return requirements.flatMap((requirement) => Object.keys(requirement));
 }
 
-export async function createApp(deps: AppDeps): Promise<express.Express> {
+/** `webDir`: the built UI (default `dist/web` of the project). */
+export async function createApp(deps: AppDeps, { webDir = join(projectRoot(), 'dist', 'web') }: { webDir?: string } = {}): Promise<express.Express> {
   const { config } = deps;
   const forwardAuth = forwardAuthFor(config.auth);
 
@@ -80,6 +83,7 @@ export async function createApp(deps: AppDeps): Promise<express.Express> {
           envelope('supervisor_misrouted', 'supervisor request reached the API server; route /supervisor/* to the supervisor', {}),
         );
       });
+      serveWebUi(app, webDir);
     },
   });
 }

@@ -1,0 +1,155 @@
+// Overview: every stack with its status, updates (and to which version) and last check; check
+// all, discover, filter; when the next scheduled check runs.
+import { useQuery } from '@tanstack/react-query';
+import { Link, useSearchParams } from 'wouter';
+import { queries, type ArchivedFilter, type StackListItem } from '../api/queries';
+import { Badge, PageHeader, Skeleton, StackStatusBadge, Time, Version } from '../components/bits';
+import { ErrorView } from '../components/ErrorView';
+import { CheckAllButton, DiscoverButton } from '../components/JobButton';
+import { absoluteTime, relativeTime } from '../format';
+import { nextRun } from '../schedule';
+import { offersUpdate } from '../services';
+
+const ARCHIVED: ArchivedFilter[] = ['exclude', 'include', 'only'];
+const REFRESH_MS = 15_000;
+
+export function OverviewPage() {
+  const [search, setSearch] = useSearchParams();
+  const onlyUpdates = search.get('updates') === '1';
+  const archivedParam = search.get('archived') as ArchivedFilter | null;
+  const archived = archivedParam && ARCHIVED.includes(archivedParam) ? archivedParam : 'exclude';
+  const stacks = useQuery({ ...queries.stacks(archived), refetchInterval: REFRESH_MS });
+  const setFilter = (key: string, value: string | undefined) =>
+    setSearch((previous) => {
+      const next = new URLSearchParams(previous);
+      if (value === undefined) next.delete(key);
+      else next.set(key, value);
+      return next;
+    });
+
+  const list = stacks.data?.stacks ?? [];
+  const shown = onlyUpdates ? list.filter((stack) => stack.updates > 0) : list;
+  return (
+    <>
+      <PageHeader title="Stacks">
+        <DiscoverButton />
+        <CheckAllButton />
+      </PageHeader>
+      <Totals stacks={stacks.data?.stacks} />
+      <div className="filters" role="group" aria-label="Filters">
+        <label className="inline-check">
+          <input type="checkbox" checked={onlyUpdates} onChange={(event) => setFilter('updates', event.target.checked ? '1' : undefined)} />
+          Only stacks with updates
+        </label>
+        <label className="inline-select">
+          Archived stacks
+          <select value={archived} onChange={(event) => setFilter('archived', event.target.value === 'exclude' ? undefined : event.target.value)}>
+            <option value="exclude">hidden</option>
+            <option value="include">shown</option>
+            <option value="only">only archived</option>
+          </select>
+        </label>
+      </div>
+      {stacks.error && !stacks.data ? <ErrorView error={stacks.error} onRetry={() => void stacks.refetch()} /> : null}
+      {stacks.isPending ? <Skeleton lines={6} label="Loading stacks" /> : null}
+      {stacks.data && shown.length === 0 ? <EmptyState filtered={list.length > 0} /> : null}
+      {shown.length > 0 ? (
+        <ul className="stack-list" data-testid="stack-list">
+          {shown.map((stack) => (
+            <StackRow key={stack.id} stack={stack} />
+          ))}
+        </ul>
+      ) : null}
+    </>
+  );
+}
+
+function Totals({ stacks }: { stacks: StackListItem[] | undefined }) {
+  const settings = useQuery(queries.settings());
+  const schedule = settings.data?.schedules.updateCheck;
+  const next = schedule?.enabled ? nextRun(schedule.cron) : undefined;
+  const updates = stacks?.reduce((sum, stack) => sum + stack.updates, 0) ?? 0;
+  const lastCheck = stacks?.map((stack) => stack.lastCheckAt).sort().at(-1);
+  return (
+    <p className="totals" data-testid="totals">
+      <span>{stacks ? `${stacks.length} stacks` : '… stacks'}</span>
+      <span>{stacks ? `${updates} update${updates === 1 ? '' : 's'} available` : '… updates'}</span>
+      <span>
+        last check <Time iso={lastCheck} />
+      </span>
+      <span data-testid="next-check">
+        {!settings.data ? (
+          'next check …'
+        ) : next ? (
+          <>
+            next scheduled check{' '}
+            <time dateTime={next.toISOString()} title={absoluteTime(next)}>
+              {relativeTime(next.toISOString())}
+            </time>
+          </>
+        ) : (
+          <>
+            scheduled checks off (<Link href="/settings">settings</Link>)
+          </>
+        )}
+      </span>
+    </p>
+  );
+}
+
+function StackRow({ stack }: { stack: StackListItem }) {
+  return (
+    <li className="stack-row" data-testid="stack-row" data-stack-name={stack.name}>
+      <div className="stack-main">
+        <Link href={`/stacks/${stack.id}`} className="stack-name">
+          {stack.name}
+        </Link>
+        <StackStatusBadge status={stack.status} />
+        {stack.archived ? <Badge tone="neutral">archived</Badge> : null}
+      </div>
+      <span className="stack-fact">
+        {stack.services} service{stack.services === 1 ? '' : 's'}
+        {stack.archivedServices ? ` (${stack.archivedServices} archived)` : ''}
+      </span>
+      <span className="stack-fact" data-testid="stack-updates">
+        {stack.updates > 0 ? <Badge tone="info">{`${stack.updates} update${stack.updates === 1 ? '' : 's'}`}</Badge> : <span className="muted">up to date</span>}
+      </span>
+      <span className="stack-fact">
+        checked <Time iso={stack.lastCheckAt} />
+      </span>
+      {stack.updates > 0 ? <PendingUpdates stack={stack} /> : null}
+    </li>
+  );
+}
+
+/** What each update is, so nobody has to open the stack to see it; space is reserved while it loads. */
+function PendingUpdates({ stack }: { stack: StackListItem }) {
+  const detail = useQuery(queries.stack(stack.id));
+  const services = detail.data?.services.filter(offersUpdate);
+  return (
+    <ul className="pending-updates" aria-label={`Updates in ${stack.name}`}>
+      {services
+        ? services.map((service) => (
+            <li key={service.id} data-testid="pending-update">
+              <span className="service-name">{service.name}</span> <span className="muted">{service.image.tag}</span>{' '}
+              <Version tag={service.image.tag} resolvedTag={service.image.resolvedTag} digest={service.image.digest} /> →{' '}
+              <Version tag={service.candidate!.tag} resolvedTag={service.candidate!.resolvedTag} digest={service.candidate!.digest} />
+            </li>
+          ))
+        : Array.from({ length: stack.updates }, (_, index) => <li key={index} className="skeleton-line" aria-hidden="true" />)}
+    </ul>
+  );
+}
+
+function EmptyState({ filtered }: { filtered: boolean }) {
+  if (filtered) return <p className="card">No stack matches these filters.</p>;
+  return (
+    <div className="card">
+      <h2>No stacks yet</h2>
+      <p>
+        Dockrev finds the Compose projects running on this host by itself, every few minutes. Start a scan now with “Scan for stacks”,
+        or see what it found on the <Link href="/discovery">discovery page</Link>.
+      </p>
+    </div>
+  );
+}

@@ -1,7 +1,7 @@
 // The frame around every page: skip link, navigation, the offline banner, the welcome dialog, and
 // an error boundary so a broken page never leaves a blank screen.
 import { useQuery } from '@tanstack/react-query';
-import { Component, type ReactNode } from 'react';
+import { Component, useEffect, useRef, type ReactNode } from 'react';
 import { Link, Route, Switch, useLocation } from 'wouter';
 import { useApiReachable } from './api/connection';
 import { queries } from './api/queries';
@@ -12,6 +12,7 @@ import { ROUTES } from './routes';
 export function App() {
   // Path only: a filter change in the query string must not remount the page.
   const [location] = useLocation();
+  useNewPageFocus(location);
   return (
     <>
       <a className="skip-link" href="#main">
@@ -42,6 +43,22 @@ export function App() {
       <WelcomeDialog />
     </>
   );
+}
+
+/**
+ * A client-side navigation starts the new page at its top and moves focus there, as a full page
+ * load would; screen readers then announce the new page instead of staying on the old link.
+ */
+function useNewPageFocus(location: string) {
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    window.scrollTo(0, 0);
+    document.getElementById('main')?.focus({ preventScroll: true });
+  }, [location]);
 }
 
 function Nav() {

@@ -55,3 +55,8 @@ export function duration(fromIso: string | undefined, toIso: string | undefined)
 export function words(value: string): string {
   return value.replace(/[_-]+/g, ' ');
 }
+
+/** `1 service`, `3 services`. */
+export function count(value: number, noun: string): string {
+  return `${value} ${noun}${value === 1 ? '' : 's'}`;
+}

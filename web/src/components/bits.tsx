@@ -91,3 +91,12 @@ export function PageHeader({ title, children }: { title: ReactNode; children?: R
     </div>
   );
 }
+
+/** A table that may scroll sideways on narrow screens; focusable so keyboard users can scroll it. */
+export function TableWrap({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <div className="table-wrap" tabIndex={0} role="region" aria-label={label}>
+      {children}
+    </div>
+  );
+}

@@ -3,8 +3,8 @@
 import { useQuery } from '@tanstack/react-query';
 import { Link } from 'wouter';
 import { queries, type JobDetail, type Schemas } from '../api/queries';
-import { Digest } from '../components/bits';
-import { words } from '../format';
+import { Digest, TableWrap } from '../components/bits';
+import { count, words } from '../format';
 
 type Summary = Record<string, unknown>;
 
@@ -55,17 +55,17 @@ export function outcomeOf(job: Pick<JobDetail, 'type' | 'status' | 'summary'>): 
   if (job.type === 'update') {
     if (summary.mode === 'dry-run') return 'Dry run passed: nothing was changed';
     const changed = stacks.reduce((sum, stack) => sum + (stack.update?.changedServices ?? 0), 0);
-    return changed === 0 ? 'Nothing to update' : `Updated ${changed} service${changed === 1 ? '' : 's'}`;
+    return changed === 0 ? 'Nothing to update' : `Updated ${count(changed, 'service')}`;
   }
   if (job.type === 'check') {
     const found = Number(summary.servicesWithCandidate ?? 0);
-    return `Checked ${Number(summary.servicesChecked ?? 0)} services: ${found} with a newer image`;
+    return `Checked ${count(Number(summary.servicesChecked ?? 0), 'service')}: ${found} with a newer image`;
   }
   if (job.type === 'discovery' && summary.scan) {
     const counts = (summary.scan as Schemas['DiscoveryScanResult']).summary;
-    return `Saw ${counts.projectsSeen} projects: ${counts.stacksCreated} new, ${counts.stacksUpdated} updated, ${counts.stacksFailed} failed`;
+    return `Saw ${count(counts.projectsSeen, 'project')}: ${counts.stacksCreated} new, ${counts.stacksUpdated} updated, ${counts.stacksFailed} failed`;
   }
-  if (job.type === 'runtime_scan') return `Scanned ${Number(summary.stacksScanned ?? 0)} stacks: ${Number(summary.servicesDrifted ?? 0)} drifted`;
+  if (job.type === 'runtime_scan') return `Scanned ${count(Number(summary.stacksScanned ?? 0), 'stack')}: ${Number(summary.servicesDrifted ?? 0)} drifted`;
   return 'Done';
 }
 
@@ -93,8 +93,14 @@ export function JobSummary({ job }: { job: JobDetail }) {
   );
 }
 
-function ServiceName({ stackId, serviceId }: { stackId: string; serviceId: string }) {
-  const stack = useQuery(queries.stack(stackId));
+/** A stack's name when it is known (cached or fetched), else its id. */
+export function StackName({ stackId }: { stackId: string }) {
+  const stack = useQuery({ ...queries.stack(stackId), retry: false });
+  return <>{stack.data?.name ?? stackId}</>;
+}
+
+export function ServiceName({ stackId, serviceId }: { stackId: string; serviceId: string }) {
+  const stack = useQuery({ ...queries.stack(stackId), retry: false });
   const name = stack.data?.services.find((service) => service.id === serviceId)?.name;
   return <>{name ?? serviceId}</>;
 }
@@ -106,7 +112,10 @@ function UpdateResult({ summary }: { summary: Summary }) {
       {stacks.map((stack) => (
         <div key={stack.stackId} className="result-stack">
           <h3>
-            Stack <Link href={`/stacks/${stack.stackId}`}>{stack.stackId}</Link>
+            Stack{' '}
+            <Link href={`/stacks/${stack.stackId}`}>
+              <StackName stackId={stack.stackId} />
+            </Link>
           </h3>
           <BackupLine backup={stack.backup} />
           {stack.update?.failureStep ? (
@@ -150,7 +159,7 @@ function ImageTable({ stackId, update }: { stackId: string; update: StackUpdate 
   const ids = Object.keys({ ...update?.oldDigests, ...update?.finalDigests });
   if (!update || ids.length === 0) return null;
   return (
-    <div className="table-wrap">
+    <TableWrap label="Images before and after">
       <table>
         <thead>
           <tr>
@@ -179,7 +188,7 @@ function ImageTable({ stackId, update }: { stackId: string; update: StackUpdate 
           ))}
         </tbody>
       </table>
-    </div>
+    </TableWrap>
   );
 }
 
@@ -195,7 +204,7 @@ function CheckResult({ summary }: { summary: Summary }) {
 export function DiscoveryResult({ scan }: { scan: Schemas['DiscoveryScanResult'] }) {
   if (scan.actions.length === 0) return <p className="muted">No Compose projects changed.</p>;
   return (
-    <div className="table-wrap">
+    <TableWrap label="Discovery actions">
       <table>
         <thead>
           <tr>
@@ -214,6 +223,6 @@ export function DiscoveryResult({ scan }: { scan: Schemas['DiscoveryScanResult']
           ))}
         </tbody>
       </table>
-    </div>
+    </TableWrap>
   );
 }

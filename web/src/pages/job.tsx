@@ -5,6 +5,9 @@ import { queries } from '../api/queries';
 import { PageHeader, Time } from '../components/bits';
 import { absoluteTime, duration, words } from '../format';
 import { JobLive } from '../jobs/JobLive';
+import { ServiceName, StackName } from '../jobs/JobSummary';
+
+const capitalized = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 
 export function JobPage({ params }: { params: Record<string, string> }) {
   const jobId = params.jobId!;
@@ -15,7 +18,7 @@ export function JobPage({ params }: { params: Record<string, string> }) {
       <p className="breadcrumb">
         <Link href="/jobs">Jobs</Link> /
       </p>
-      <PageHeader title={job ? `${words(job.type)} job` : 'Job'} />
+      <PageHeader title={job ? `${capitalized(words(job.type))} job` : 'Job'} />
       <dl className="facts card">
         <dt>Id</dt>
         <dd>
@@ -27,10 +30,18 @@ export function JobPage({ params }: { params: Record<string, string> }) {
           {job?.stackId ? (
             <>
               {' '}
-              · <Link href={`/stacks/${job.stackId}`}>stack {job.stackId}</Link>
+              · stack{' '}
+              <Link href={`/stacks/${job.stackId}`}>
+                <StackName stackId={job.stackId} />
+              </Link>
             </>
           ) : null}
-          {job?.serviceId ? ` · service ${job.serviceId}` : null}
+          {job?.serviceId ? (
+            <>
+              {' '}
+              · service {job.stackId ? <ServiceName stackId={job.stackId} serviceId={job.serviceId} /> : job.serviceId}
+            </>
+          ) : null}
         </dd>
         <dt>Started</dt>
         <dd>{job ? <span title={absoluteTime(job.startedAt ?? job.createdAt)}><Time iso={job.startedAt ?? job.createdAt} /> by {job.createdBy} ({job.reason})</span> : '…'}</dd>

@@ -6,7 +6,7 @@ import { queries, type ArchivedFilter, type StackListItem } from '../api/queries
 import { Badge, PageHeader, Skeleton, StackStatusBadge, Time, Version } from '../components/bits';
 import { ErrorView } from '../components/ErrorView';
 import { CheckAllButton, DiscoverButton } from '../components/JobButton';
-import { absoluteTime, relativeTime } from '../format';
+import { absoluteTime, count, relativeTime } from '../format';
 import { nextRun } from '../schedule';
 import { offersUpdate } from '../services';
 
@@ -70,16 +70,19 @@ function Totals({ stacks }: { stacks: StackListItem[] | undefined }) {
   const next = schedule?.enabled ? nextRun(schedule.cron) : undefined;
   const updates = stacks?.reduce((sum, stack) => sum + stack.updates, 0) ?? 0;
   const lastCheck = stacks?.map((stack) => stack.lastCheckAt).sort().at(-1);
+
+  // Shown all at once when both answers are in: placeholders of another width would move the rest.
+  if (!stacks || settings.isPending) return <p className="totals" data-testid="totals" aria-busy="true" />;
   return (
     <p className="totals" data-testid="totals">
-      <span>{stacks ? `${stacks.length} stacks` : '… stacks'}</span>
-      <span>{stacks ? `${updates} update${updates === 1 ? '' : 's'} available` : '… updates'}</span>
+      <span>{count(stacks.length, 'stack')}</span>
+      <span>{`${count(updates, 'update')} available`}</span>
       <span>
         last check <Time iso={lastCheck} />
       </span>
       <span data-testid="next-check">
-        {!settings.data ? (
-          'next check …'
+        {settings.error ? (
+          'next scheduled check unknown'
         ) : next ? (
           <>
             next scheduled check{' '}
@@ -108,11 +111,11 @@ function StackRow({ stack }: { stack: StackListItem }) {
         {stack.archived ? <Badge tone="neutral">archived</Badge> : null}
       </div>
       <span className="stack-fact">
-        {stack.services} service{stack.services === 1 ? '' : 's'}
+        {count(stack.services, 'service')}
         {stack.archivedServices ? ` (${stack.archivedServices} archived)` : ''}
       </span>
       <span className="stack-fact" data-testid="stack-updates">
-        {stack.updates > 0 ? <Badge tone="info">{`${stack.updates} update${stack.updates === 1 ? '' : 's'}`}</Badge> : <span className="muted">up to date</span>}
+        {stack.updates > 0 ? <Badge tone="info">{count(stack.updates, 'update')}</Badge> : <span className="muted">up to date</span>}
       </span>
       <span className="stack-fact">
         checked <Time iso={stack.lastCheckAt} />

@@ -103,10 +103,7 @@ function ServiceCard({ stackId, service, onUpdate }: { stackId: string; service:
         ) : null}
       </div>
       {homepage?.description || homepage?.group ? (
-        <p className="muted">
-          {homepage.group ? `${homepage.group} · ` : ''}
-          {homepage.description}
-        </p>
+        <p className="muted">{[homepage.group, homepage.description].filter(Boolean).join(' · ')}</p>
       ) : null}
       <dl className="facts">
         <dt>Image</dt>
@@ -156,7 +153,7 @@ function ServiceCard({ stackId, service, onUpdate }: { stackId: string; service:
           testId="check-service"
           start={async () => (await call(api.POST('/api/checks', { body: { scope: 'service', stackId, serviceId: service.id, reason: 'ui' } }))).checkId}
         />
-        <button type="button" className="primary" disabled={!candidate || service.archived} onClick={onUpdate} data-testid="open-update">
+        <button type="button" className={candidate ? 'primary' : undefined} disabled={!candidate || service.archived} onClick={onUpdate} data-testid="open-update">
           Update…
         </button>
         {candidate && !service.ignore ? <IgnoreButton service={service} stackId={stackId} /> : null}

@@ -78,36 +78,29 @@ function UpdateForm({ stack, services, onStarted, onCancel }: { stack: StackDeta
       }}
     >
       <h3>What changes</h3>
-      <div className="table-wrap">
-        <table data-testid="update-plan">
-          <thead>
-            <tr>
-              <th scope="col">Service</th>
-              <th scope="col">Image</th>
-              <th scope="col">Now</th>
-              <th scope="col">After</th>
-            </tr>
-          </thead>
-          <tbody>
-            {services.map((service) => (
-              <tr key={service.id}>
-                <td>{service.name}</td>
-                <td>
-                  <code className="path">
-                    {service.image.ref}:{service.image.tag}
-                  </code>
-                </td>
-                <td>
-                  <Version tag={service.image.tag} resolvedTag={service.image.resolvedTag} digest={service.image.digest} />
-                </td>
-                <td>
-                  <Version tag={service.candidate!.tag} resolvedTag={service.candidate!.resolvedTag} digest={service.candidate!.digest} />{' '}
-                  <ArchBadge archMatch={service.candidate!.archMatch} arch={service.candidate!.arch} />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+      <div data-testid="update-plan">
+        {services.map((service) => (
+          <section key={service.id} className="plan" aria-label={`Update of ${service.name}`}>
+            <h4>{service.name}</h4>
+            <dl className="facts">
+              <dt>Image</dt>
+              <dd>
+                <code>
+                  {service.image.ref}:{service.image.tag}
+                </code>
+              </dd>
+              <dt>Now</dt>
+              <dd>
+                <Version tag={service.image.tag} resolvedTag={service.image.resolvedTag} digest={service.image.digest} />
+              </dd>
+              <dt>After</dt>
+              <dd>
+                <Version tag={service.candidate!.tag} resolvedTag={service.candidate!.resolvedTag} digest={service.candidate!.digest} />{' '}
+                <ArchBadge archMatch={service.candidate!.archMatch} arch={service.candidate!.arch} />
+              </dd>
+            </dl>
+          </section>
+        ))}
       </div>
       <p className="muted small">
         Same-tag update: Dockrev pulls the new image of the tag, recreates the service, waits for its health check and rolls back to the

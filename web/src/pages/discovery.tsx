@@ -1,22 +1,20 @@
 // Discovery: the Compose projects Dockrev has seen, active, missing or invalid (with the reason),
 // archive/restore, a scan on demand, and what the last scan did.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Link, useSearchParams } from 'wouter';
+import { Link } from 'wouter';
 import { api, call } from '../api/client';
-import { queries, type ArchivedFilter, type Schemas } from '../api/queries';
+import { queries, type Schemas } from '../api/queries';
 import { Badge, PageHeader, Skeleton, Time } from '../components/bits';
 import { ErrorView } from '../components/ErrorView';
+import { ArchivedSelect, useArchivedParam } from '../components/filters';
 import { DiscoverButton } from '../components/JobButton';
 import { words } from '../format';
 import { DiscoveryResult } from '../jobs/JobSummary';
 
-const ARCHIVED: ArchivedFilter[] = ['exclude', 'include', 'only'];
 const TONES = { active: 'ok', missing: 'warn', invalid: 'bad' } as const;
 
 export function DiscoveryPage() {
-  const [search, setSearch] = useSearchParams();
-  const param = search.get('archived') as ArchivedFilter | null;
-  const archived = param && ARCHIVED.includes(param) ? param : 'exclude';
+  const [archived, setArchived] = useArchivedParam();
   const projects = useQuery(queries.discoveryProjects(archived));
   return (
     <>
@@ -25,14 +23,7 @@ export function DiscoveryPage() {
       </PageHeader>
       <p className="muted">Dockrev scans the Docker host for Compose projects on its own; each project becomes a stack.</p>
       <div className="filters" role="group" aria-label="Filters">
-        <label className="inline-select">
-          Archived projects
-          <select value={archived} onChange={(event) => setSearch(event.target.value === 'exclude' ? {} : { archived: event.target.value })}>
-            <option value="exclude">hidden</option>
-            <option value="include">shown</option>
-            <option value="only">only archived</option>
-          </select>
-        </label>
+        <ArchivedSelect label="Archived projects" value={archived} onChange={setArchived} />
       </div>
       {projects.error && !projects.data ? <ErrorView error={projects.error} onRetry={() => void projects.refetch()} /> : null}
       {projects.isPending ? <Skeleton lines={4} label="Loading projects" /> : null}

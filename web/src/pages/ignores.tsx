@@ -1,14 +1,13 @@
 // Ignore rules: which candidate tags of which service are never offered. A rule takes effect at
 // the service's next check, so creating or deleting one re-checks that service.
 import { useMutation, useQueries, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
 import { Link } from 'wouter';
 import { api, call } from '../api/client';
 import { queries, type Schemas } from '../api/queries';
 import { Badge, PageHeader, Skeleton } from '../components/bits';
 import { ErrorView } from '../components/ErrorView';
 import { CheckField, SelectField, TextField } from '../components/Field';
-import { mergeErrors, serverFieldErrors, type Errors } from '../forms';
+import { useDraftForm, type Errors } from '../forms';
 
 type Kind = Schemas['IgnoreRuleMatch']['kind'];
 const KINDS: { kind: Kind; label: string; example: string }[] = [
@@ -87,7 +86,15 @@ function RuleRow({ rule, service }: { rule: Schemas['IgnoreRule']; service: Serv
   );
 }
 
-function validate(draft: { serviceId: string; kind: Kind; value: string }): Errors {
+interface Draft {
+  serviceId: string;
+  kind: Kind;
+  value: string;
+  note: string;
+  enabled: boolean;
+}
+
+function validate(draft: Draft): Errors {
   const errors: Errors = {};
   if (!draft.serviceId) errors['scope.serviceId'] = 'Choose a service';
   if (!draft.value.trim()) errors['match.value'] = 'Enter what to match';
@@ -103,10 +110,8 @@ function validate(draft: { serviceId: string; kind: Kind; value: string }): Erro
 
 function NewRuleForm({ services }: { services: ServiceOption[] }) {
   const queryClient = useQueryClient();
-  const [draft, setDraft] = useState({ serviceId: '', kind: 'exact' as Kind, value: '', note: '', enabled: true });
-  const [clientErrors, setClientErrors] = useState<Errors>({});
   const create = useMutation({
-    mutationFn: async () => {
+    mutationFn: async (draft: Draft) => {
       await call(
         api.POST('/api/ignores', {
           body: { enabled: draft.enabled, scope: { type: 'service', serviceId: draft.serviceId }, match: { kind: draft.kind, value: draft.value.trim() }, note: draft.note.trim() || null },
@@ -115,26 +120,17 @@ function NewRuleForm({ services }: { services: ServiceOption[] }) {
       await recheck(draft.serviceId);
     },
     onSuccess: () => {
-      setDraft({ ...draft, value: '', note: '' });
+      form.setDraft((current) => ({ ...current, value: '', note: '' }));
       void queryClient.invalidateQueries({ queryKey: ['ignores'] });
     },
   });
-  const errors = mergeErrors(clientErrors, serverFieldErrors(create.error));
+  const form = useDraftForm<Draft>(() => ({ serviceId: '', kind: 'exact', value: '', note: '', enabled: true }), validate, (clean) => create.mutate(clean), create.error);
+  const { draft, set, errors, onSubmit } = form;
   const example = KINDS.find((entry) => entry.kind === draft.kind)!.example;
   return (
-    <form
-      className="card form"
-      noValidate
-      aria-labelledby="new-rule"
-      onSubmit={(event) => {
-        event.preventDefault();
-        const found = validate(draft);
-        setClientErrors(found);
-        if (Object.keys(found).length === 0) create.mutate();
-      }}
-    >
+    <form className="card form" noValidate aria-labelledby="new-rule" onSubmit={onSubmit}>
       <h2 id="new-rule">New rule</h2>
-      <SelectField label="Service" value={draft.serviceId} error={errors['scope.serviceId']} onChange={(event) => setDraft({ ...draft, serviceId: event.target.value })}>
+      <SelectField label="Service" value={draft.serviceId} error={errors['scope.serviceId']} onChange={(event) => set('serviceId', event.target.value)}>
         <option value="">choose…</option>
         {services.map((service) => (
           <option key={service.id} value={service.id}>
@@ -142,16 +138,16 @@ function NewRuleForm({ services }: { services: ServiceOption[] }) {
           </option>
         ))}
       </SelectField>
-      <SelectField label="Match" value={draft.kind} onChange={(event) => setDraft({ ...draft, kind: event.target.value as Kind })}>
+      <SelectField label="Match" value={draft.kind} onChange={(event) => set('kind', event.target.value as Kind)}>
         {KINDS.map((entry) => (
           <option key={entry.kind} value={entry.kind}>
             {entry.label}
           </option>
         ))}
       </SelectField>
-      <TextField label="Candidate tag to ignore" placeholder={example} value={draft.value} error={errors['match.value']} onChange={(event) => setDraft({ ...draft, value: event.target.value })} />
-      <TextField label="Note (optional)" value={draft.note} onChange={(event) => setDraft({ ...draft, note: event.target.value })} />
-      <CheckField label="Enabled" checked={draft.enabled} onChange={(event) => setDraft({ ...draft, enabled: event.target.checked })} />
+      <TextField label="Candidate tag to ignore" placeholder={example} value={draft.value} error={errors['match.value']} onChange={(event) => set('value', event.target.value)} />
+      <TextField label="Note (optional)" value={draft.note} onChange={(event) => set('note', event.target.value)} />
+      <CheckField label="Enabled" checked={draft.enabled} onChange={(event) => set('enabled', event.target.checked)} />
       {create.error ? <ErrorView error={create.error} /> : null}
       <div className="actions">
         <button type="submit" className="primary" disabled={create.isPending}>

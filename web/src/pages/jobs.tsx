@@ -1,22 +1,25 @@
 // The job queue, newest first, filtered by status and type; more pages on demand.
 import { useInfiniteQuery } from '@tanstack/react-query';
-import { Link, useSearchParams } from 'wouter';
+import { Link } from 'wouter';
 import { api, call } from '../api/client';
 import type { Job, JobStatus, JobType } from '../api/queries';
 import { JobStatusBadge, PageHeader, ProgressBar, Skeleton, Time } from '../components/bits';
 import { ErrorView } from '../components/ErrorView';
+import { FilterSelect, useSearchParam } from '../components/filters';
 import { duration, words } from '../format';
 import { outcomeOf } from '../jobs/JobSummary';
 
 const STATUSES: JobStatus[] = ['queued', 'running', 'success', 'failed', 'rolled_back'];
 const TYPES: JobType[] = ['check', 'update', 'discovery', 'runtime_scan', 'github_packages_webhook', 'github_packages_webhook_sync_all', 'github_packages_webhook_sync_repo'];
 const PAGE = 50;
+const anyOf = (values: string[]) => [{ value: '', label: 'any' }, ...values.map((value) => ({ value, label: words(value) }))];
 const RUNNING_REFRESH_MS = 3000;
 
 export function JobsPage() {
-  const [search, setSearch] = useSearchParams();
-  const status = STATUSES.find((value) => value === search.get('status'));
-  const type = TYPES.find((value) => value === search.get('type'));
+  const [statusParam, setStatus] = useSearchParam('status');
+  const [typeParam, setType] = useSearchParam('type');
+  const status = STATUSES.find((value) => value === statusParam);
+  const type = TYPES.find((value) => value === typeParam);
   const jobs = useInfiniteQuery({
     queryKey: ['jobs', 'list', { status, type }],
     initialPageParam: undefined as string | undefined,
@@ -24,40 +27,13 @@ export function JobsPage() {
     getNextPageParam: (page) => page.nextCursor,
     refetchInterval: (query) => (query.state.data?.pages.some((page) => page.jobs.some((job) => job.status === 'running' || job.status === 'queued')) ? RUNNING_REFRESH_MS : false),
   });
-  const setFilter = (key: string, value: string) =>
-    setSearch((previous) => {
-      const next = new URLSearchParams(previous);
-      if (value) next.set(key, value);
-      else next.delete(key);
-      return next;
-    });
   const list = jobs.data?.pages.flatMap((page) => page.jobs) ?? [];
   return (
     <>
       <PageHeader title="Jobs" />
       <div className="filters" role="group" aria-label="Filters">
-        <label className="inline-select">
-          Status
-          <select value={status ?? ''} onChange={(event) => setFilter('status', event.target.value)} data-testid="filter-status">
-            <option value="">any</option>
-            {STATUSES.map((value) => (
-              <option key={value} value={value}>
-                {words(value)}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label className="inline-select">
-          Type
-          <select value={type ?? ''} onChange={(event) => setFilter('type', event.target.value)} data-testid="filter-type">
-            <option value="">any</option>
-            {TYPES.map((value) => (
-              <option key={value} value={value}>
-                {words(value)}
-              </option>
-            ))}
-          </select>
-        </label>
+        <FilterSelect label="Status" value={status ?? ''} options={anyOf(STATUSES)} onChange={setStatus} testId="filter-status" />
+        <FilterSelect label="Type" value={type ?? ''} options={anyOf(TYPES)} onChange={setType} testId="filter-type" />
       </div>
       {jobs.error && !jobs.data ? <ErrorView error={jobs.error} onRetry={() => void jobs.refetch()} /> : null}
       {jobs.isPending ? <Skeleton lines={8} label="Loading jobs" /> : null}

@@ -1,13 +1,13 @@
 // Notification channels and which events they get. Secrets are never shown: a stored one is
 // kept unless a new value is typed. (Test send arrives with its operation.)
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
 import { api, call } from '../api/client';
 import { queries, type Schemas } from '../api/queries';
 import { PageHeader, Skeleton } from '../components/bits';
-import { ErrorView, FieldErrorList } from '../components/ErrorView';
+import { ErrorView } from '../components/ErrorView';
 import { CheckField, TextField } from '../components/Field';
-import { isHttpUrl, mergeErrors, serverFieldErrors, type Errors } from '../forms';
+import { SaveBar } from '../components/SaveBar';
+import { isHttpUrl, useDraftForm, type Errors } from '../forms';
 
 type View = Schemas['NotificationSettings'];
 
@@ -93,30 +93,20 @@ const SHOWN_INLINE = ['email.smtpUrl', 'webhook.url', 'telegram.botToken', 'tele
 function NotificationsForm({ initial }: { initial: View }) {
   const queryClient = useQueryClient();
   const stored = useQuery(queries.notifications()).data ?? initial;
-  const [draft, setDraft] = useState(() => draftOf(initial));
-  const [clientErrors, setClientErrors] = useState<Errors>({});
   const save = useMutation({
     mutationFn: (body: Schemas['NotificationSettingsUpdate']) => call(api.PUT('/api/notifications', { body })),
     onSuccess: () => {
-      setDraft((current) => ({ ...current, smtpUrl: '', webhookUrl: '', botToken: '', vapidPrivateKey: '' }));
+      // Stored now: the secret fields go back to "leave empty to keep".
+      form.setDraft((current) => ({ ...current, smtpUrl: '', webhookUrl: '', botToken: '', vapidPrivateKey: '' }));
       return queryClient.invalidateQueries({ queryKey: ['notifications'] });
     },
   });
-  const errors = mergeErrors(clientErrors, serverFieldErrors(save.error));
-  const set = <K extends keyof Draft>(key: K, value: Draft[K]) => setDraft((current) => ({ ...current, [key]: value }));
+  const form = useDraftForm(() => draftOf(initial), (draft) => validate(draft, stored), (clean) => save.mutate(bodyOf(clean)), save.error);
+  const { draft, set, setDraft, errors, onSubmit } = form;
   const setEvent = (key: keyof View['events'], value: boolean) => setDraft((current) => ({ ...current, events: { ...current.events, [key]: value } }));
 
   return (
-    <form
-      className="card form"
-      noValidate
-      onSubmit={(event) => {
-        event.preventDefault();
-        const found = validate(draft, stored);
-        setClientErrors(found);
-        if (Object.keys(found).length === 0) save.mutate(bodyOf(draft));
-      }}
-    >
+    <form className="card form" noValidate onSubmit={onSubmit}>
       <fieldset>
         <legend>Events</legend>
         <CheckField label="Update finished (success, failure, rollback)" checked={draft.events.update} onChange={(event) => setEvent('update', event.target.checked)} />
@@ -146,20 +136,7 @@ function NotificationsForm({ initial }: { initial: View }) {
         <TextField label="VAPID private key" type="password" autoComplete="off" value={draft.vapidPrivateKey} hint={storedHint(Boolean(stored.webPush.vapidPrivateKey))} onChange={(event) => set('vapidPrivateKey', event.target.value)} />
         <TextField label="VAPID subject" placeholder="mailto:ops@example.com" value={draft.vapidSubject} error={errors['webPush.vapidSubject']} hint="mailto:dockrev@localhost when empty." onChange={(event) => set('vapidSubject', event.target.value)} />
       </fieldset>
-      {save.error ? (
-        <div className="alert alert-bad" role="alert">
-          <p>Not saved: {save.error.message}</p>
-          <FieldErrorList error={save.error} except={SHOWN_INLINE} />
-        </div>
-      ) : null}
-      <div className="actions">
-        <button type="submit" className="primary" disabled={save.isPending}>
-          Save notifications
-        </button>
-        <span role="status" className="small">
-          {save.isSuccess && !save.isPending ? 'Saved.' : ''}
-        </span>
-      </div>
+      <SaveBar save={save} label="Save notifications" shownInline={SHOWN_INLINE} />
     </form>
   );
 }

@@ -1,31 +1,23 @@
 // Overview: every stack with its status, updates (and to which version) and last check; check
 // all, discover, filter; when the next scheduled check runs.
 import { useQuery } from '@tanstack/react-query';
-import { Link, useSearchParams } from 'wouter';
-import { queries, type ArchivedFilter, type StackListItem } from '../api/queries';
+import { Link } from 'wouter';
+import { queries, type StackListItem } from '../api/queries';
 import { Badge, PageHeader, Skeleton, StackStatusBadge, Time, Version } from '../components/bits';
 import { ErrorView } from '../components/ErrorView';
+import { ArchivedSelect, useArchivedParam, useSearchParam } from '../components/filters';
 import { CheckAllButton, DiscoverButton } from '../components/JobButton';
 import { absoluteTime, count, relativeTime } from '../format';
 import { nextRun } from '../schedule';
 import { offersUpdate } from '../services';
 
-const ARCHIVED: ArchivedFilter[] = ['exclude', 'include', 'only'];
 const REFRESH_MS = 15_000;
 
 export function OverviewPage() {
-  const [search, setSearch] = useSearchParams();
-  const onlyUpdates = search.get('updates') === '1';
-  const archivedParam = search.get('archived') as ArchivedFilter | null;
-  const archived = archivedParam && ARCHIVED.includes(archivedParam) ? archivedParam : 'exclude';
+  const [updatesParam, setUpdatesParam] = useSearchParam('updates');
+  const onlyUpdates = updatesParam === '1';
+  const [archived, setArchived] = useArchivedParam();
   const stacks = useQuery({ ...queries.stacks(archived), refetchInterval: REFRESH_MS });
-  const setFilter = (key: string, value: string | undefined) =>
-    setSearch((previous) => {
-      const next = new URLSearchParams(previous);
-      if (value === undefined) next.delete(key);
-      else next.set(key, value);
-      return next;
-    });
 
   const list = stacks.data?.stacks ?? [];
   const shown = onlyUpdates ? list.filter((stack) => stack.updates > 0) : list;
@@ -38,17 +30,10 @@ export function OverviewPage() {
       <Totals stacks={stacks.data?.stacks} />
       <div className="filters" role="group" aria-label="Filters">
         <label className="inline-check">
-          <input type="checkbox" checked={onlyUpdates} onChange={(event) => setFilter('updates', event.target.checked ? '1' : undefined)} />
+          <input type="checkbox" checked={onlyUpdates} onChange={(event) => setUpdatesParam(event.target.checked ? '1' : undefined)} />
           Only stacks with updates
         </label>
-        <label className="inline-select">
-          Archived stacks
-          <select value={archived} onChange={(event) => setFilter('archived', event.target.value === 'exclude' ? undefined : event.target.value)}>
-            <option value="exclude">hidden</option>
-            <option value="include">shown</option>
-            <option value="only">only archived</option>
-          </select>
-        </label>
+        <ArchivedSelect label="Archived stacks" value={archived} onChange={setArchived} />
       </div>
       {stacks.error && !stacks.data ? <ErrorView error={stacks.error} onRetry={() => void stacks.refetch()} /> : null}
       {stacks.isPending ? <Skeleton lines={6} label="Loading stacks" /> : null}

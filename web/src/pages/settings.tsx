@@ -1,14 +1,14 @@
 // System settings: backup, schedules (with their next run), the public base URL, the resource
 // monitor; and the read-only view of how this request was authenticated.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
 import { api, call } from '../api/client';
 import { queries, type Schemas } from '../api/queries';
 import { PageHeader, Skeleton } from '../components/bits';
-import { ErrorView, FieldErrorList } from '../components/ErrorView';
+import { ErrorView } from '../components/ErrorView';
 import { CheckField, SelectField, TextField } from '../components/Field';
+import { SaveBar } from '../components/SaveBar';
 import { absoluteTime, relativeTime, words } from '../format';
-import { isHttpUrl, mergeErrors, serverFieldErrors, type Errors } from '../forms';
+import { isHttpUrl, useDraftForm, type Errors } from '../forms';
 import { nextRun } from '../schedule';
 
 type View = Schemas['SettingsView'];
@@ -96,26 +96,14 @@ const SHOWN_INLINE = ['backup.baseDir', 'backup.skipTargetsOverBytes', 'schedule
 
 function SettingsForm({ initial }: { initial: View }) {
   const queryClient = useQueryClient();
-  const [draft, setDraft] = useState(() => draftOf(initial));
-  const [clientErrors, setClientErrors] = useState<Errors>({});
   const save = useMutation({
     mutationFn: (body: Schemas['SettingsUpdate']) => call(api.PUT('/api/settings', { body })),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: ['settings'] }),
   });
-  const errors = mergeErrors(clientErrors, serverFieldErrors(save.error));
-  const set = <K extends keyof Draft>(key: K, value: Draft[K]) => setDraft((current) => ({ ...current, [key]: value }));
+  const { draft, set, errors, onSubmit } = useDraftForm(() => draftOf(initial), validate, (clean) => save.mutate(bodyOf(clean)), save.error);
 
   return (
-    <form
-      className="card form"
-      noValidate
-      onSubmit={(event) => {
-        event.preventDefault();
-        const found = validate(draft);
-        setClientErrors(found);
-        if (Object.keys(found).length === 0) save.mutate(bodyOf(draft));
-      }}
-    >
+    <form className="card form" noValidate onSubmit={onSubmit}>
       <fieldset>
         <legend>Backup</legend>
         <CheckField label="Back up a stack's volumes and bind mounts before updating it" checked={draft.backupEnabled} onChange={(event) => set('backupEnabled', event.target.checked)} />
@@ -132,23 +120,23 @@ function SettingsForm({ initial }: { initial: View }) {
       </fieldset>
       <fieldset>
         <legend>Schedules</legend>
-        <CheckField label="Check for updates on a schedule" checked={draft.checkEnabled} onChange={(event) => set('checkEnabled', event.target.checked)} />
-        <TextField
+        <ScheduleFields
+          toggle="Check for updates on a schedule"
           label="Update check schedule (cron)"
-          name="checkCron"
-          value={draft.checkCron}
+          enabled={draft.checkEnabled}
+          cron={draft.checkCron}
           error={errors['schedules.updateCheck.cron']}
-          hint={<NextRun cron={draft.checkCron} enabled={draft.checkEnabled} />}
-          onChange={(event) => set('checkCron', event.target.value)}
+          onEnabled={(value) => set('checkEnabled', value)}
+          onCron={(value) => set('checkCron', value)}
         />
-        <CheckField label="Audit GitHub package webhooks on a schedule" checked={draft.auditEnabled} onChange={(event) => set('auditEnabled', event.target.checked)} />
-        <TextField
+        <ScheduleFields
+          toggle="Audit GitHub package webhooks on a schedule"
           label="Webhook audit schedule (cron)"
-          name="auditCron"
-          value={draft.auditCron}
+          enabled={draft.auditEnabled}
+          cron={draft.auditCron}
           error={errors['schedules.ghcrWebhookAudit.cron']}
-          hint={<NextRun cron={draft.auditCron} enabled={draft.auditEnabled} />}
-          onChange={(event) => set('auditCron', event.target.value)}
+          onEnabled={(value) => set('auditEnabled', value)}
+          onCron={(value) => set('auditCron', value)}
         />
       </fieldset>
       <fieldset>
@@ -181,21 +169,17 @@ function SettingsForm({ initial }: { initial: View }) {
           ))}
         </SelectField>
       </fieldset>
-      {save.error ? (
-        <div className="alert alert-bad" role="alert" data-testid="save-error">
-          <p>Not saved: {save.error.message}</p>
-          <FieldErrorList error={save.error} except={SHOWN_INLINE} />
-        </div>
-      ) : null}
-      <div className="actions">
-        <button type="submit" className="primary" disabled={save.isPending} data-testid="save-settings">
-          Save settings
-        </button>
-        <span role="status" className="small">
-          {save.isSuccess && !save.isPending ? 'Saved.' : ''}
-        </span>
-      </div>
+      <SaveBar save={save} label="Save settings" shownInline={SHOWN_INLINE} testId="save-settings" />
     </form>
+  );
+}
+
+function ScheduleFields(props: { toggle: string; label: string; enabled: boolean; cron: string; error?: string; onEnabled: (value: boolean) => void; onCron: (value: string) => void }) {
+  return (
+    <>
+      <CheckField label={props.toggle} checked={props.enabled} onChange={(event) => props.onEnabled(event.target.checked)} />
+      <TextField label={props.label} value={props.cron} error={props.error} hint={<NextRun cron={props.cron} enabled={props.enabled} />} onChange={(event) => props.onCron(event.target.value)} />
+    </>
   );
 }
 

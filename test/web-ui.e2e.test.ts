@@ -163,6 +163,7 @@ describe('the web UI in a real browser', { skip, timeout: 900_000 }, () => {
   });
 
   it('shows a failed health check as "rolled back" with the old version running, through a dropped stream without duplicate lines', async () => {
+    await openStack();
     const streams: number[] = [];
     page.on('request', (request) => {
       const match = /\/api\/jobs\/job_\w+\/events\?afterId=(\d+)/.exec(request.url());
@@ -173,9 +174,18 @@ describe('the web UI in a real browser', { skip, timeout: 900_000 }, () => {
     await dialog.getByLabel('Backup before updating').selectOption('skip');
     await dialog.getByTestId('update-apply').click();
     const log = dialog.getByTestId('job-log');
-    // Wait for a line that came over the stream (after the snapshot's ones), then drop everything:
-    // the proxy cuts every connection, the job stream included. It must resume where it was.
-    await log.locator('li').nth(1).waitFor();
+    // Wait for a line that came over the stream (after the snapshot the stream started from), then
+    // drop everything: the proxy cuts every connection, the job stream included. It must resume
+    // after the last event it saw.
+    await page.waitForFunction(() => document.querySelector('[data-testid="job-log"]') !== null);
+    for (const deadline = Date.now() + 20_000; streams.length === 0; ) {
+      assert.ok(Date.now() < deadline, 'the dialog opened the job stream');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await page.waitForFunction(
+      (snapshotLastId) => [...document.querySelectorAll('[data-testid="job-log"] [data-log-id]')].some((line) => Number(line.getAttribute('data-log-id')) > snapshotLastId),
+      streams[0]!,
+    );
     proxy.cutConnections();
     await dialog.locator('[data-testid="job-live"][data-status="rolled_back"]').waitFor({ timeout: LONG });
     assert.match(await dialog.getByTestId('job-outcome').innerText(), /Rolled back after the healthcheck step failed/);
@@ -195,6 +205,7 @@ describe('the web UI in a real browser', { skip, timeout: 900_000 }, () => {
   });
 
   it('hides an update behind an ignore rule', async () => {
+    await openStack();
     await card('flaky').getByTestId('ignore-update').click();
     await card('flaky').getByTestId('ignored').waitFor({ timeout: LONG });
     await page.goto(proxy.url);

@@ -32,10 +32,10 @@ export interface LiveJob {
   error: unknown;
   lines: JobLog[];
   progress: JobProgress | undefined;
-  streaming: boolean;
   reconnecting: boolean;
 }
 
+/** One job per mount: render the component using it with `key={jobId}`. */
 export function useLiveJob(jobId: string): LiveJob {
   const queryClient = useQueryClient();
   const [settling, setSettling] = useState(false);
@@ -80,7 +80,7 @@ export function useLiveJob(jobId: string): LiveJob {
   }, [job, over, queryClient]);
 
   const progress = over ? (job?.progress ?? streamed) : newest(streamed, job?.progress);
-  return { job, error: query.error, lines: log.lines, progress, streaming: !over && job !== undefined, reconnecting: !over && !connected };
+  return { job, error: query.error, lines: log.lines, progress, reconnecting: !over && !connected };
 }
 
 function newest(a: JobProgress | undefined, b: JobProgress | undefined): JobProgress | undefined {

@@ -54,7 +54,7 @@ export function JobPage({ params }: { params: Record<string, string> }) {
           </>
         ) : null}
       </dl>
-      <JobLive jobId={jobId} />
+      <JobLive key={jobId} jobId={jobId} />
     </>
   );
 }

@@ -33,7 +33,7 @@ export function UpdateDialog({ stack, services, open, onClose }: Props) {
     <Dialog title={title} open={open} onClose={close} wide>
       {jobId ? (
         <>
-          <JobLive jobId={jobId} />
+          <JobLive key={jobId} jobId={jobId} />
           <p className="dialog-footer">
             <Link href={`/jobs/${jobId}`}>Open the job page</Link>
             <button type="button" onClick={close}>

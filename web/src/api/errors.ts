@@ -56,7 +56,7 @@ export class ApiError extends Error {
 /** The API could not be reached at all (connection refused, reset, DNS, offline). */
 export class NetworkError extends Error {
   constructor(cause: unknown) {
-    super('The Dockrev API is unreachable');
+    super('No answer from the Dockrev API: the connection failed');
     this.name = 'NetworkError';
     this.cause = cause;
   }

@@ -28,6 +28,9 @@ lint: gen-check
 build: install
 	rm -rf dist
 	node_modules/.bin/tsc -p tsconfig.json
+	node_modules/.bin/tsc -p web/tsconfig.json
+	node_modules/.bin/vite build --config web/vite.config.ts --logLevel warn
+	node scripts/web-budget.mjs dist/web
 
 run: build
 	npm start --silent

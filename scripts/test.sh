@@ -14,6 +14,14 @@ trap cleanup EXIT
 
 scripts/postgres.sh start
 scripts/infra/up.sh
+# The browser suite drives Debian's chromium through playwright-core: no browser download.
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "installing Debian package chromium" >&2
+  mkdir -p .tmp
+  { apt-get -o DPkg::Lock::Timeout=300 update -qq \
+    && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends chromium; } \
+    >.tmp/chromium-apt.log 2>&1 || { tail -40 .tmp/chromium-apt.log >&2; exit 1; }
+fi
 export DOCKREV_TEST_DATABASE_URL="$(scripts/postgres.sh url)"
 export DOCKREV_TEST_REQUIRE_POSTGRES=1
 export DOCKREV_TEST_REQUIRE_INFRA=1

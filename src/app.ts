@@ -2,12 +2,14 @@
 // that src/http never imports a handler.
 import type express from 'express';
 import type { Context } from 'openapi-backend';
+import { join } from 'node:path';
 import { handlers } from './handlers/index.js';
-import { loadSpec } from './spec.js';
+import { loadSpec, projectRoot } from './spec.js';
 import { secretsEqual, type Principal } from './http/auth.js';
 import type { AppDeps } from './http/deps.js';
 import { envelope } from './http/errors.js';
 import { bindHandlers, createHttpServer, forwardAuthFor } from './http/server.js';
+import { serveWebUi } from './http/web-ui.js';
 
 const PUBLIC_PRINCIPAL: Principal = { name: 'anonymous' };
 const WEBHOOK_PRINCIPAL: Principal = { name: 'webhook' };
@@ -22,7 +24,8 @@ function securitySchemesOf(context: Context): string[] {
   return requirements.flatMap((requirement) => Object.keys(requirement));
 }
 
-export async function createApp(deps: AppDeps): Promise<express.Express> {
+/** `webDir`: the built UI (default `dist/web` of the project). */
+export async function createApp(deps: AppDeps, { webDir = join(projectRoot(), 'dist', 'web') }: { webDir?: string } = {}): Promise<express.Express> {
   const { config } = deps;
   const forwardAuth = forwardAuthFor(config.auth);
 
@@ -82,6 +85,7 @@ export async function createApp(deps: AppDeps): Promise<express.Express> {
           envelope('supervisor_misrouted', 'supervisor request reached the API server; route /supervisor/* to the supervisor', {}),
         );
       });
+      serveWebUi(app, webDir);
     },
   });
 }

@@ -30,6 +30,7 @@ COPY . .
 # `make build` is the project's build (whatever it grows to include); `-o` tells make that the
 # dependencies installed above are current.
 RUN make -o node_modules/.package-lock.json build \
+ && find dist/src -name '*.test.js*' -delete \
  && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
 # Of better-sqlite3's build only the binding is loaded; its sources and objects are 25 MB.
 RUN cd node_modules/better-sqlite3 \

@@ -18,7 +18,8 @@ tag=$1
 version=${2:-}
 
 t0=$(now_ms)
-base=$("$HERE/base-image.sh")
+# DOCKREV_BASE_IMAGE: an image made by base-image.sh already (saves its registry look-ups).
+base=${DOCKREV_BASE_IMAGE:-$("$HERE/base-image.sh")}
 t_base=$(( $(now_ms) - t0 ))
 
 args=(--network host --build-arg "BASE_IMAGE=$base" --build-arg "APP_EFFECTIVE_VERSION=$version"

@@ -21,6 +21,8 @@ async function statePath(): Promise<string> {
 }
 
 const silent = pino({ level: 'silent' });
+/** How a rollback names the fake's first image: by its digest in the repository. */
+const PREVIOUS_BY_DIGEST = `${FAKE_REPO}@sha256:${'a'.repeat(64)}`;
 
 async function open(path: string, runtime: FakeTarget, logger = silent): Promise<SelfUpgrade> {
   return SelfUpgrade.open({ file: new StateFile(path), runtime, imageRepo: FAKE_REPO, healthTimeoutMs: 1000, logger });
@@ -100,7 +102,7 @@ describe('self-upgrade state machine', () => {
     const state = upgrade.snapshot();
     assert.equal(state.state, 'rolled_back');
     assert.deepEqual(state.progress, { step: 'done', message: 'rolled back' });
-    assert.equal(target.container?.imageRef, `${FAKE_REPO}@sha256:${'a'.repeat(64)}`, 'the digest reference is preferred');
+    assert.equal(target.container?.imageRef, PREVIOUS_BY_DIGEST, 'the digest reference is preferred');
     assert.deepEqual(messages(state).slice(-2).map((line) => line.split(':')[0]), ['ERROR failed', 'WARN rolled back']);
     assert.equal(operationsOf(state)[0]!.state, 'rolled_back');
   });
@@ -160,7 +162,7 @@ describe('self-upgrade state machine', () => {
     await upgrade.settled();
     const state = upgrade.snapshot();
     assert.equal(state.state, 'rolled_back');
-    assert.equal(target.container?.imageRef, `${FAKE_REPO}@sha256:${'a'.repeat(64)}`);
+    assert.equal(target.container?.imageRef, PREVIOUS_BY_DIGEST);
     assert.ok(messages(state).includes('WARN manual rollback requested'));
   });
 
@@ -213,7 +215,7 @@ describe('self-upgrade state file on start-up', () => {
     await upgrade.settled();
     const state = upgrade.snapshot();
     assert.equal(state.state, 'rolled_back');
-    assert.equal(target.container?.imageRef, `${FAKE_REPO}@sha256:${'a'.repeat(64)}`);
+    assert.equal(target.container?.imageRef, PREVIOUS_BY_DIGEST);
     assert.ok(messages(state).includes('WARN supervisor restarted; previous operation interrupted'));
   });
 
@@ -225,7 +227,7 @@ describe('self-upgrade state file on start-up', () => {
     await upgrade.settled();
     assert.equal(upgrade.snapshot().state, 'rolled_back');
     assert.equal(target.container?.running, true);
-    assert.equal(target.container?.imageRef, `${FAKE_REPO}@sha256:${'a'.repeat(64)}`);
+    assert.equal(target.container?.imageRef, PREVIOUS_BY_DIGEST);
   });
 });
 

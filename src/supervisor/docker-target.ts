@@ -5,16 +5,21 @@ import { access, mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { resolveConfigFiles } from '../engine/discovery/config-files.js';
 import { COMPOSE_LABELS } from '../engine/docker/containers.js';
-import { cliEnvironment, ComposeRunner, DockerCli, runCommand, type CliContext, type CommandLog } from '../engine/docker/compose.js';
+// Only the stable part of the engine's CLI runner: spawning with a log, the environment, and the
+// Compose argv (project, files, override, env file).
+import { cliEnvironment, ComposeRunner, runCommand, type CommandLog } from '../engine/docker/compose.js';
 import type { SupervisorConfig } from './config.js';
 import { apiPortOf, httpGet } from './probe.js';
 import type { OperationLog, TargetContainer, TargetRuntime } from './target.js';
 
-const TIMEOUTS_MS = { pull: 300_000, up: 600_000, tag: 60_000 };
+const PULL_TIMEOUT_MS = 300_000;
+const UP_TIMEOUT_MS = 600_000;
 const READ_TIMEOUT_MS = 30_000;
 const HEALTH_POLL_MS = 700;
 const HEALTH_REQUEST_TIMEOUT_MS = 800;
-const PULL_RETRY = { maxAttempts: 2, baseMs: 1000, maxMs: 3000 };
+/** A registry hiccup should not fail an upgrade: the pull is tried twice, a second apart. */
+const PULL_ATTEMPTS = 2;
+const NO_RETRY = { maxAttempts: 1, baseMs: 0, maxMs: 0 };
 
 interface InspectJson {
   Id: string;
@@ -62,7 +67,16 @@ export class DockerTarget implements TargetRuntime {
   }
 
   async pull(ref: string, log: OperationLog): Promise<void> {
-    await new DockerCli(this.context(log), this.settings.dockerBin).pull(ref, 'pull');
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.logged(this.settings.dockerBin, ['pull', ref], log, { timeoutMs: PULL_TIMEOUT_MS, label: `docker pull ${ref}` });
+        return;
+      } catch (error) {
+        if (attempt >= PULL_ATTEMPTS) throw error;
+        await log('WARN', `pull attempt ${attempt}/${PULL_ATTEMPTS} failed; retrying`);
+        await sleep(1000);
+      }
+    }
   }
 
   async recreate(imageRef: string, log: OperationLog): Promise<void> {
@@ -80,8 +94,12 @@ export class DockerTarget implements TargetRuntime {
     // JSON is YAML; only the image changes, everything else stays as the project's files say.
     await writeFile(overridePath, `${JSON.stringify({ services: { [service]: { image: imageRef } } }, null, 2)}\n`);
     await log('INFO', `compose override: ${service}.image = ${imageRef}`);
-    const runner = new ComposeRunner(this.settings.composeBin, { project, composeFiles, ...(envFile ? { envFile } : {}) }, this.context(log));
-    await runner.up([service], { overrideFile: overridePath, step: 'apply' });
+    // argv() uses only the project's files; the rest is what the runner's constructor takes.
+    const context = { log: commandLog(log), env: this.env, retry: NO_RETRY, timeoutsMs: { pull: PULL_TIMEOUT_MS, up: UP_TIMEOUT_MS, tag: READ_TIMEOUT_MS } };
+    const runner = new ComposeRunner(this.settings.composeBin, { project, composeFiles, ...(envFile ? { envFile } : {}) }, context);
+    const [program, ...args] = runner.argv(['up', '-d', '--no-deps', service], { overrideFile: overridePath });
+    // From the project folder, as a person runs Compose: relative paths in the files resolve there.
+    await this.logged(program!, args, log, { timeoutMs: UP_TIMEOUT_MS, cwd: dirname(composeFiles[0]!), label: `compose up ${service}` });
   }
 
   async waitHealthy(timeoutMs: number): Promise<void> {
@@ -139,8 +157,14 @@ export class DockerTarget implements TargetRuntime {
       .map((ip) => `http://${ip.includes(':') ? `[${ip}]` : ip}:${port}${path}`);
   }
 
-  private context(log: OperationLog): CliContext {
-    return { log: commandLog(log), env: this.env, retry: PULL_RETRY, timeoutsMs: TIMEOUTS_MS };
+  /** Runs a command with its line and result in the operation's log; throws unless it exits 0. */
+  private async logged(program: string, args: string[], log: OperationLog, options: { timeoutMs: number; label: string; cwd?: string }): Promise<void> {
+    const { timeoutMs, label, cwd } = options;
+    const result = await runCommand(program, args, { log: commandLog(log), env: this.env, timeoutMs, ...(cwd ? { cwd } : {}) });
+    if (result.code === 0) return;
+    const why = result.timedOut ? `timed out after ${timeoutMs / 1000} s` : `exited with ${result.code ?? result.signal ?? 'an error'}`;
+    const detail = (result.stderr || result.stdout).trim().split('\n').slice(-3).join(' | ');
+    throw new Error(`${label} ${why}${detail ? `: ${detail}` : ''}`);
   }
 
   private async docker(args: string[]): Promise<string> {

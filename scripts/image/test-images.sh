@@ -19,6 +19,9 @@ mkdir -p "$(dirname "$out")" "$STATE/logs"
 rm -f "$out"
 fail() { printf "FAILED='%s'\n" "$1" >"$out.tmp"; mv "$out.tmp" "$out"; die "$1"; }
 trap 'fail "test image build failed (line $LINENO); see the log of scripts/image/test-images.sh"' ERR
+# One build of this tree's tags at a time (test files run alone may each ask for the images).
+exec 7>"$ROOT/.tmp/image-build.lock"
+flock -w 1800 7 || fail "another test-images.sh of this work tree holds the lock for 30 min"
 
 tree=$(printf '%s' "$ROOT" | sha256sum | cut -c1-10)
 v1="dockrev-test/dockrev:$tree-1"

@@ -22,7 +22,7 @@ t0=$(now_ms)
 base=${DOCKREV_BASE_IMAGE:-$("$HERE/base-image.sh")}
 t_base=$(( $(now_ms) - t0 ))
 
-args=(--network host --build-arg "BASE_IMAGE=$base" --build-arg "APP_EFFECTIVE_VERSION=$version"
+args=(--network host --force-rm --build-arg "BASE_IMAGE=$base" --build-arg "APP_EFFECTIVE_VERSION=$version"
       --build-arg "VCS_REF=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || true)"
       --build-arg "BUILD_DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ)")
 registry=$(npm config get registry 2>/dev/null || true)

@@ -41,7 +41,7 @@ t0=$(now_ms)
 t_v2=$(( $(now_ms) - t0 ))
 
 t0=$(now_ms)
-DOCKER_BUILDKIT=0 docker build --network host -t "$proxy" - >"$STATE/logs/proxy-image.log" 2>&1 <<EOF || { tail -30 "$STATE/logs/proxy-image.log" >&2; fail "proxy image build failed"; }
+DOCKER_BUILDKIT=0 docker build --network host --force-rm -t "$proxy" - >"$STATE/logs/proxy-image.log" 2>&1 <<EOF || { tail -30 "$STATE/logs/proxy-image.log" >&2; fail "proxy image build failed"; }
 FROM $base
 RUN apt-get update && apt-get install -y --no-install-recommends nginx-light \\
  && rm -rf /var/lib/apt/lists/* /etc/nginx/sites-enabled/default

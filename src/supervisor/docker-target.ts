@@ -104,7 +104,7 @@ export class DockerTarget implements TargetRuntime {
 
   async waitHealthy(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    let problem = 'not checked yet';
+    let problem: string;
     for (;;) {
       problem = await this.healthProblem().catch((error: Error) => error.message);
       if (!problem) return;

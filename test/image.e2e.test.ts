@@ -30,6 +30,8 @@ describe('the Dockrev image', { skip, timeout: 1_500_000 }, () => {
   let project: ComposeProject;
   let base = '';
   let coldStartMs = 0;
+  /** The web image the update replaced: untagged by the re-push, so removed by id. */
+  const replaced: string[] = [];
 
   const api = async (method: string, path: string, body?: unknown) => {
     const response = await fetch(`${base}${path}`, {
@@ -75,7 +77,7 @@ describe('the Dockrev image', { skip, timeout: 1_500_000 }, () => {
   after(async () => {
     await docker(['rm', '-f', '-v', container]).catch(() => undefined);
     await project?.dispose().catch(() => undefined);
-    await removeImages([webRef]).catch(() => undefined);
+    await removeImages([webRef, ...replaced]).catch(() => undefined);
   });
 
   it('carries the port, volume, health check, labels and commands a deployment relies on', async (t) => {
@@ -109,6 +111,7 @@ describe('the Dockrev image', { skip, timeout: 1_500_000 }, () => {
     assert.ok(stackId, `the project ${run} was discovered`);
 
     const before = await project.container('web');
+    replaced.push(before.imageId);
     await repointTag(webRef);
     const check = await finished((await api('POST', '/api/checks', { scope: 'stack', stackId })).body.checkId);
     assert.equal(check.status, 'success');

@@ -38,7 +38,7 @@ describe('implemented routes', () => {
     const health = await api.call('getHealth');
     assert.equal(health.text, 'ok');
     assert.match(health.headers['content-type']!, /^text\/plain/);
-    assert.deepEqual((await api.call('getVersion')).body, { version: '9.9.9-test' });
+    assert.deepEqual((await api.call('getVersion')).body, { version: '9.9.9-test', selfUpgradeUrl: '/supervisor/' });
   });
 
   describe('stacks and services', () => {

@@ -81,3 +81,40 @@ infra_lock() {
   exec 9>"${DOCKREV_INFRA_LOCK:-/run/dockrev-infra.lock}"
   flock -w 300 9 || die "another scripts/infra/up.sh or down.sh holds the lock for 300 s"
 }
+
+# The machine's configured Debian mirror (first non-security deb822 URI, else a one-line
+# `deb URI bookworm` entry); used to fetch packages without changing the system's apt sources.
+debian_mirror_uri() {
+  local f u
+  for f in /etc/apt/sources.list.d/*.sources; do
+    [ -f "$f" ] || continue
+    u=$(awk '/^URIs:/ {print $2; exit}' "$f")
+    case "$u" in *security*|"") ;; *) echo "$u"; return 0 ;; esac
+  done
+  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+    [ -f "$f" ] || continue
+    u=$(sed -nE 's/^deb[[:space:]]+(\[[^]]*\][[:space:]]+)?([^[:space:]]+)[[:space:]]+bookworm[[:space:]].*/\2/p' "$f" | head -1)
+    [ -n "$u" ] && { echo "$u"; return 0; }
+  done
+  return 1
+}
+
+# install_debian_packages LOG PACKAGE...: apt-get update + install without recommends. Package
+# scripts must not start the stock services (dockerd on /var/run/docker.sock with host iptables
+# rules, a registry on :5000, nginx on :80): service starts are denied during the install.
+install_debian_packages() {
+  local apt_log=$1; shift
+  log "installing Debian packages: $*"
+  local own_policy=0
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+    chmod +x /usr/sbin/policy-rc.d
+    own_policy=1
+  fi
+  local apt_opts=(-o DPkg::Lock::Timeout=300) ok=1
+  DEBIAN_FRONTEND=noninteractive apt-get "${apt_opts[@]}" update -qq >"$apt_log" 2>&1 \
+    && DEBIAN_FRONTEND=noninteractive apt-get "${apt_opts[@]}" install -y -qq --no-install-recommends "$@" >>"$apt_log" 2>&1 \
+    || ok=0
+  [ "$own_policy" = 1 ] && rm -f /usr/sbin/policy-rc.d
+  [ "$ok" = 1 ] || { tail -40 "$apt_log" >&2; die "apt-get install $* failed"; }
+}

@@ -23,25 +23,13 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v perl >/dev/null 2>&1 || need+=(perl)
 command -v tar >/dev/null 2>&1 || need+=(tar)
+# nginx is the forward-auth proxy of the deploy example's test (started on loopback by the test).
+command -v nginx >/dev/null 2>&1 || need+=(nginx-light)
 command -v node >/dev/null 2>&1 || die "node is required for the token server"
 
 if [ ${#need[@]} -gt 0 ]; then
-  log "installing Debian packages: ${need[*]}"
   t0=$(now_ms)
-  # Package scripts must not start the stock services (dockerd on /var/run/docker.sock with host
-  # iptables rules, a registry on :5000): deny service starts during the install.
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
-    chmod +x /usr/sbin/policy-rc.d
-    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
-  fi
-  export DEBIAN_FRONTEND=noninteractive
-  apt_opts=(-o DPkg::Lock::Timeout=300)
-  apt-get "${apt_opts[@]}" update -qq >"$STATE/logs/apt.log" 2>&1 \
-    || { cat "$STATE/logs/apt.log" >&2; die "apt-get update failed"; }
-  apt-get "${apt_opts[@]}" install -y -qq --no-install-recommends "${need[@]}" >>"$STATE/logs/apt.log" 2>&1 \
-    || { tail -40 "$STATE/logs/apt.log" >&2; die "apt-get install failed"; }
-  if trap -p EXIT | grep -q policy-rc.d; then rm -f /usr/sbin/policy-rc.d; trap - EXIT; fi
+  install_debian_packages "$STATE/logs/apt.log" "${need[@]}"
   log "packages installed in $(( $(now_ms) - t0 )) ms"
 fi
 command -v docker >/dev/null 2>&1 || die "docker CLI missing (docker.io provides /usr/bin/docker)"
@@ -224,20 +212,6 @@ mv "$DOCKER_CONFIG/config.json.tmp" "$DOCKER_CONFIG/config.json"
 # as a CLI plugin of the test DOCKER_CONFIG, so `docker compose` works for the tests only.
 # Cached machine-wide in $COMPOSE_V2_CACHE. Failure only warns. DOCKREV_INFRA_COMPOSE_V2=0 skips.
 COMPOSE_V2_CACHE=${DOCKREV_INFRA_CACHE:-/var/cache/dockrev-infra}
-debian_mirror_uri() {
-  local f u
-  for f in /etc/apt/sources.list.d/*.sources; do
-    [ -f "$f" ] || continue
-    u=$(awk '/^URIs:/ {print $2; exit}' "$f")
-    case "$u" in *security*|"") ;; *) echo "$u"; return 0 ;; esac
-  done
-  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-    [ -f "$f" ] || continue
-    u=$(sed -nE 's/^deb[[:space:]]+(\[[^]]*\][[:space:]]+)?([^[:space:]]+)[[:space:]]+bookworm[[:space:]].*/\2/p' "$f" | head -1)
-    [ -n "$u" ] && { echo "$u"; return 0; }
-  done
-  return 1
-}
 fetch_compose_v2() {
   local dir="$COMPOSE_V2_CACHE/apt" uri keyring=""
   uri=$(debian_mirror_uri) || { log "compose v2: no Debian mirror found in /etc/apt"; return 1; }

@@ -1493,6 +1493,13 @@ export interface components {
         VersionInfo: {
             /** @example 0.1.0 */
             version: string;
+            /**
+             * Format: uri-reference
+             * @description Link to the supervisor UI that upgrades and rolls back this Dockrev
+             *     (`DOCKREV_SELF_UPGRADE_URL`, default `/supervisor/`, resolved against the API's origin).
+             * @example /supervisor/
+             */
+            selfUpgradeUrl: string;
         };
         /**
          * @description Stack id (`stk_` + ULID).
@@ -3426,7 +3433,10 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The version this process reports (`APP_EFFECTIVE_VERSION` or the package version). */
+            /**
+             * @description The version this process reports (`APP_EFFECTIVE_VERSION` or the package version), and
+             *     where the supervisor's self-upgrade page is.
+             */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3434,7 +3444,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "version": "0.1.0"
+                     *       "version": "0.1.0",
+                     *       "selfUpgradeUrl": "/supervisor/"
                      *     }
                      */
                     "application/json": components["schemas"]["VersionInfo"];

@@ -56,8 +56,9 @@ export interface paths {
         put?: never;
         /**
          * Start a self-upgrade (dry-run or apply)
-         * @description Validation (400): blank `target.tag` → `"target.tag is required"`; a mode other than
-         *     `apply`/`dry-run` → 400.
+         * @description Validation (400): blank `target.tag` → `"target.tag is required"`; a tag Docker would not
+         *     accept, or a `target.digest` that is not `sha256:` and 64 hex digits → 400; a mode other
+         *     than `apply`/`dry-run` → 400.
          *
          *     While an operation is running, the same request (tag, normalized digest, mode,
          *     `rollbackOnFailure`) returns the running `opId` again (idempotent); a different one → 409.
@@ -369,26 +370,6 @@ export interface components {
                 "application/json": components["schemas"]["SupervisorError"];
             };
         };
-        /** @description This operation is part of the contract but not implemented yet (`not_implemented`). */
-        SupervisorNotImplemented: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                /**
-                 * @example {
-                 *       "error": {
-                 *         "code": "not_implemented",
-                 *         "message": "not implemented yet",
-                 *         "details": {
-                 *           "operationId": "startSelfUpgrade"
-                 *         }
-                 *       }
-                 *     }
-                 */
-                "application/json": components["schemas"]["SupervisorError"];
-            };
-        };
     };
     parameters: never;
     requestBodies: never;
@@ -466,7 +447,6 @@ export interface operations {
             };
             401: components["responses"]["SupervisorUnauthorized"];
             500: components["responses"]["SupervisorInternalError"];
-            501: components["responses"]["SupervisorNotImplemented"];
         };
     };
     startSelfUpgrade: {
@@ -526,7 +506,6 @@ export interface operations {
                 };
             };
             500: components["responses"]["SupervisorInternalError"];
-            501: components["responses"]["SupervisorNotImplemented"];
         };
     };
     rollbackSelfUpgrade: {
@@ -573,7 +552,6 @@ export interface operations {
                 };
             };
             500: components["responses"]["SupervisorInternalError"];
-            501: components["responses"]["SupervisorNotImplemented"];
         };
     };
     getSupervisorFavicon: {

@@ -18,6 +18,8 @@ export interface SupervisorConfig {
   dockerHost?: string;
   composeBin: string[];
   statePath: string;
+  /** How long a recreated target may take to answer /api/health before the upgrade fails. */
+  healthTimeoutSeconds: number;
   about: { repository: string; developerName: string; developerUrl: string };
 }
 
@@ -44,7 +46,6 @@ export function loadSupervisorConfig(env: Env = process.env): SupervisorConfig {
     read.problem('DOCKREV_SUPERVISOR_BASE_PATH', `must start with '/' and must not be '/', got '${basePathRaw}'`);
   }
 
-
   const pkg = packageInfo();
   const author = pkg.author?.replace(/<[^>]*>/, '').trim();
   const config: SupervisorConfig = {
@@ -67,6 +68,7 @@ export function loadSupervisorConfig(env: Env = process.env): SupervisorConfig {
     dockerHost: read.string('DOCKREV_SUPERVISOR_DOCKER_HOST'),
     composeBin: (read.string('DOCKREV_SUPERVISOR_COMPOSE_BIN') ?? 'docker-compose').split(/\s+/),
     statePath: read.string('DOCKREV_SUPERVISOR_STATE_PATH') ?? './data/supervisor/self-upgrade.json',
+    healthTimeoutSeconds: read.int('DOCKREV_SUPERVISOR_HEALTH_TIMEOUT_SECONDS', 180, 1, 3600),
     about: {
       repository: repositoryLink(pkg.repository) ?? UPSTREAM.repository,
       developerName: author || UPSTREAM.developerName,

@@ -1,8 +1,12 @@
 import { createServer } from 'node:http';
+import { dirname, resolve } from 'node:path';
 import { ConfigError } from '../config.js';
 import { createLogger } from '../logger.js';
 import { createSupervisorApp } from './app.js';
 import { loadSupervisorConfig } from './config.js';
+import { DockerTarget } from './docker-target.js';
+import { StateFile } from './state.js';
+import { SelfUpgrade } from './upgrade.js';
 
 async function main(): Promise<void> {
   let config;
@@ -16,7 +20,23 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config).child({ service: 'dockrev-supervisor' });
-  const app = await createSupervisorApp({ config, logger });
+  const statePath = resolve(config.statePath);
+  const runtime = new DockerTarget({
+    target: config.target,
+    dockerBin: config.dockerBin,
+    dockerHost: config.dockerHost,
+    composeBin: config.composeBin,
+    // Beside the state, so that it survives with it; Compose records it in the target's labels.
+    overridePath: resolve(dirname(statePath), 'compose.override.yml'),
+  });
+  const upgrade = await SelfUpgrade.open({
+    file: new StateFile(statePath),
+    runtime,
+    imageRepo: config.target.imageRepo,
+    healthTimeoutMs: config.healthTimeoutSeconds * 1000,
+    logger,
+  });
+  const app = await createSupervisorApp({ config, logger, upgrade });
   const server = createServer(app);
   server.on('error', (error) => {
     process.stderr.write(`dockrev-supervisor: cannot listen on ${config.http.host}:${config.http.port}: ${error.message}\n`);
@@ -25,7 +45,12 @@ async function main(): Promise<void> {
   server.listen(config.http.port, config.http.host, () => {
     logger.info({ host: config.http.host, port: config.http.port, basePath: config.basePath }, 'dockrev supervisor listening');
   });
-  const stop = () => server.close(() => process.exit(0));
+  // A running operation is not waited for: the state file says how far it got and the next
+  // start recovers it.
+  const stop = () => {
+    server.close(() => process.exit(0));
+    server.closeAllConnections();
+  };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 }

@@ -1360,6 +1360,8 @@ export interface paths {
          *       `source: distribution`, `registry`, `eventId(s)`), joining one already running for the
          *       service; events that arrive while a service's check runs are coalesced into one
          *       follow-up check. The event's digest is a hint the check verifies against the registry;
+         *     * a matched service whose last check already found the announced digest gets no new
+         *       check (`currentServiceIds`): a burst of the same push costs one check;
          *     * no matching service → `matched: 0`.
          *
          *     Authentication: `Authorization: Bearer <token>` (the endpoint's `headers` in the registry
@@ -3392,7 +3394,12 @@ export interface components {
             /** @description Services configured on a pushed repository and tag. */
             matched: number;
             matchedServiceIds: string[];
-            /** @description The check of each matched service, started or joined (one follow-up may still run after it). */
+            /**
+             * @description Matched services whose last check already found the announced digest for the tag (the
+             *     registry repeating itself, a burst of the same push): no check is started for them.
+             */
+            currentServiceIds: string[];
+            /** @description The check of each other matched service, started or joined (one follow-up may still run after it). */
             jobIds: components["schemas"]["JobId"][];
             /** @description The subset of `jobIds` that was already running. */
             reusedJobIds: components["schemas"]["JobId"][];

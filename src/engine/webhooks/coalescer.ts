@@ -31,7 +31,10 @@ export interface CoalescerDeps {
 }
 
 export interface CoalescedCheck {
-  job: Job;
+  /** The check answering the notice; none when the service is `current`. */
+  job?: Job;
+  /** The service's last check already found the announced digest: no check was started. */
+  current: boolean;
   /** The check was running already (joined, or the follow-up of a check in flight here). */
   reused: boolean;
   /** Settles when a check that started after the notice has finished: did it find the announced digest? */
@@ -65,14 +68,23 @@ export class PushCoalescer {
     let settle!: (verdict: RegistryDeliveryVerification) => void;
     const verdict = new Promise<RegistryDeliveryVerification>((resolve) => (settle = resolve));
     const waiter = { notice, settle };
+    // The registry repeating what the service's last check found (a burst of the same push, a
+    // late copy) needs no check; nothing is changed on the event's word either way.
+    if (!this.flights.has(serviceId) && notice.digest) {
+      const service = await this.deps.service(serviceId);
+      if (!this.flights.has(serviceId) && service?.checkedAt && lastFoundDigest(service) === notice.digest) {
+        settle('confirmed');
+        return { current: true, reused: false, verdict };
+      }
+    }
     const flight = this.flights.get(serviceId);
     if (flight) {
       flight.waiting.push(waiter);
       const { job } = await flight.started;
-      return { job, reused: true, verdict };
+      return { job, current: false, reused: true, verdict };
     }
     const { job, reused } = await this.launch(serviceId, [waiter]).started;
-    return { job, reused, verdict };
+    return { job, current: false, reused, verdict };
   }
 
   /** Resolves when every check asked for so far, follow-ups included, has finished. */
@@ -134,6 +146,11 @@ function checkedService(job: Job | undefined, serviceId: string): boolean {
   if (job?.status !== 'success') return false;
   const results = Array.isArray(job.summary.services) ? (job.summary.services as { serviceId?: unknown; status?: unknown }[]) : [];
   return results.some((result) => result.serviceId === serviceId && result.status === 'ok');
+}
+
+/** The digest the service's last check found for its tag: the candidate's, else the running one. */
+function lastFoundDigest(service: Service): string | undefined {
+  return service.candidate?.digest ?? service.image.digest;
 }
 
 function reflects(service: Service | undefined, digest: string): boolean {

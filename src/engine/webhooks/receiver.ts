@@ -28,6 +28,8 @@ export interface PushReceipt {
   ignoredEvents: number;
   duplicateEvents: number;
   matchedServiceIds: string[];
+  /** Matched services whose last check already found the announced digest: no check for them. */
+  currentServiceIds: string[];
   jobIds: string[];
   reusedJobIds: string[];
 }
@@ -99,18 +101,21 @@ export class RegistryPushReceiver {
 
     const jobIds: string[] = [];
     const reusedJobIds: string[] = [];
+    const currentServiceIds: string[] = [];
     const verdicts: Promise<RegistryDeliveryVerification>[] = [];
     for (const [serviceId, notice] of notices) {
-      const { job, reused, verdict } = await this.deps.coalescer.request(serviceId, notice);
+      const { job, current, reused, verdict } = await this.deps.coalescer.request(serviceId, notice);
+      verdicts.push(verdict);
+      if (current || !job) {
+        currentServiceIds.push(serviceId);
+        continue;
+      }
       if (!jobIds.includes(job.id)) jobIds.push(job.id);
       if (reused && !reusedJobIds.includes(job.id)) reusedJobIds.push(job.id);
-      verdicts.push(verdict);
     }
-    if (jobIds.length > 0) {
-      await store.registryWebhooks.setDeliveryJobs(deliveryId, jobIds);
-      this.track(this.recordVerification(deliveryId, verdicts));
-    }
-    return { deliveryId, outcome, events: fresh.length, ignoredEvents: ignored.length - duplicates, duplicateEvents: duplicates, matchedServiceIds, jobIds, reusedJobIds };
+    if (jobIds.length > 0) await store.registryWebhooks.setDeliveryJobs(deliveryId, jobIds);
+    if (verdicts.length > 0) this.track(this.recordVerification(deliveryId, verdicts));
+    return { deliveryId, outcome, events: fresh.length, ignoredEvents: ignored.length - duplicates, duplicateEvents: duplicates, matchedServiceIds, currentServiceIds, jobIds, reusedJobIds };
   }
 
   /** Resolves when every verification recorded so far is written (tests, shutdown). */

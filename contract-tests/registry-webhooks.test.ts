@@ -247,6 +247,8 @@ describe('registry webhooks', () => {
     assert.ok((await deliveries({ repository: 'ACME/APP' })).length >= 2);
     const verified = (await deliveries({ source: 'harbor', outcome: 'processed' }))[0];
     assert.equal(verified.verification, 'unverified', 'the check failed (nothing listens on the registry port)');
+    const everything = JSON.stringify(await deliveries({ limit: 200 }));
+    for (const secret of Object.values(tokens)) assert.ok(!everything.includes(secret), 'no token in the delivery log');
     assert.equal((await api.call('listRegistryWebhookDeliveries', { ...as, query: { cursor: 'nope' } })).status, 400);
     assert.equal((await api.call('listRegistryWebhookDeliveries', { ...as, query: { outcome: 'maybe' } })).status, 400);
   });
@@ -277,6 +279,19 @@ describe('registry webhooks', () => {
     assert.equal(repair.status, 202);
     const repaired = await waitForJob(jobReader(api), repair.body.jobId);
     assert.equal(repaired.summary.counts.ok, 1);
+
+    // The same audit on its schedule, once everything it needs is configured.
+    await api.call('putRegistryWebhookSettings', { ...as, body: { quay: { audit: { enabled: true, cron: '0 5 * * *' } } } });
+    await api.engine.scheduler.start();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.match(api.engine.scheduler.nextRuns()['quay-notification-audit'] ?? '', /T\d\d:00:00\.000Z$/);
+    await api.engine.scheduler.runNow('quay-notification-audit');
+    const scheduled = (await api.store.jobs.list({ types: ['quay_notifications'], limit: 10 })).jobs[0]!;
+    assert.equal(scheduled.createdBy, 'schedule');
+    assert.equal(scheduled.status, 'success');
+    await api.call('putRegistryWebhookSettings', { ...as, body: { quay: { audit: { enabled: false, cron: '0 5 * * *' } } } });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(api.engine.scheduler.nextRuns()['quay-notification-audit'], null);
     assert.equal((await api.call('auditQuayNotifications')).status, 401);
     assert.equal((await api.call('repairQuayNotifications')).status, 401);
   });

@@ -275,10 +275,24 @@ describe('registry webhooks', () => {
     assert.ok(!JSON.stringify(job).includes('quay-oauth-secret'));
     assert.deepEqual(quay.list('acme/app').map((n) => n.config.url), [`https://dockrev.example.com/api/webhooks/registry/quay?token=${PLANTED}`]);
 
+    // Outdated and doubled Dockrev notifications go; somebody else's stays.
+    const current = quay.list('acme/app')[0]!;
+    quay.add('acme/app', { event: 'repo_push', method: 'webhook', config: { url: 'https://dockrev.example.com/api/webhooks/registry/quay?token=an-old-token' } });
+    quay.add('acme/app', { event: 'repo_push', method: 'webhook', config: { url: current.config.url } });
+    const foreign = quay.add('acme/app', { event: 'repo_push', method: 'webhook', config: { url: 'https://ci.example.com/hook' } });
     const repair = await api.call('repairQuayNotifications', as);
     assert.equal(repair.status, 202);
     const repaired = await waitForJob(jobReader(api), repair.body.jobId);
-    assert.equal(repaired.summary.counts.ok, 1);
+    assert.deepEqual(repaired.summary.repositories, [{ registry: 'quay.test', repository: 'acme/app', state: 'ok', uuid: current.uuid, numberOfFailures: 0, removed: 2 }]);
+    assert.deepEqual(quay.list('acme/app').map((n) => n.uuid), [current.uuid, foreign.uuid]);
+
+    // Quay refusing the token is a reported error, without the token.
+    await api.call('putRegistryWebhookSettings', { ...as, body: { quay: { oauthToken: 'a-revoked-oauth-token' } } });
+    const refused = await waitForJob(jobReader(api), (await api.call('auditQuayNotifications', as)).body.jobId);
+    assert.equal(refused.summary.counts.error, 1);
+    assert.match(refused.summary.repositories[0].error, /Quay API answered 401/);
+    assert.ok(!JSON.stringify(refused).includes('a-revoked-oauth-token'));
+    await api.call('putRegistryWebhookSettings', { ...as, body: { quay: { oauthToken: 'quay-oauth-secret' } } });
 
     // The same audit on its schedule, once everything it needs is configured.
     await api.call('putRegistryWebhookSettings', { ...as, body: { quay: { audit: { enabled: true, cron: '0 5 * * *' } } } });

@@ -40,7 +40,7 @@ const REGISTRY_SCHEMES: Record<string, { source: RegistryWebhookSource; presente
   registryQuayToken: { source: 'quay', presented: ({ req }) => headerText(req.query.token) },
 };
 
-type RegistryTokenRejection = { error: 'source_disabled' | 'invalid_token' };
+type RegistryTokenRejection = { error: 'source_disabled' | 'invalid_token' } | { error: 'lookup_failed'; cause: unknown };
 
 function securitySchemesOf(context: Context): string[] {
   const requirements = (context.operation.security ?? []) as Record<string, unknown>[];
@@ -83,7 +83,13 @@ export async function createApp(deps: AppDeps): Promise<express.Express> {
         Object.entries(REGISTRY_SCHEMES).map(([scheme, { source, presented }]) => [
           scheme,
           async (transport: Transport): Promise<Principal | RegistryTokenRejection> => {
-            const expected = await deps.engine.registryWebhooks.acceptedToken(source);
+            let expected: string | undefined;
+            try {
+              expected = await deps.engine.registryWebhooks.acceptedToken(source);
+            } catch (cause) {
+              // The database failing is not the caller's fault: a 500, not a 401.
+              return { error: 'lookup_failed', cause };
+            }
             if (!expected) return { error: 'source_disabled' };
             const given = presented(transport);
             return given !== undefined && secretsEqual(given, expected) ? REGISTRY_PRINCIPAL : { error: 'invalid_token' };
@@ -95,8 +101,9 @@ export async function createApp(deps: AppDeps): Promise<express.Express> {
       const registryScheme = securitySchemesOf(context).find((scheme) => scheme in REGISTRY_SCHEMES);
       if (registryScheme) {
         const { source } = REGISTRY_SCHEMES[registryScheme]!;
-        const rejection = (context.security?.[registryScheme] as RegistryTokenRejection | undefined)?.error;
-        return rejection === 'source_disabled'
+        const rejection = context.security?.[registryScheme] as RegistryTokenRejection | undefined;
+        if (rejection?.error === 'lookup_failed') throw rejection.cause;
+        return rejection?.error === 'source_disabled'
           ? { status: 401, body: envelope('unauthorized', `the ${source} registry webhook source is disabled`, { reason: 'source_disabled', source }) }
           : { status: 401, body: envelope('unauthorized', 'invalid registry webhook token', { reason: 'invalid_token', source }) };
       }

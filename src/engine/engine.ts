@@ -18,7 +18,7 @@ import { recoverInterruptedUpdates } from './update/recovery.js';
 import { Updates } from './update/updates.js';
 import { validateUpdateRequest, type UpdateRequestInput } from './update/validate.js';
 import { validateWebhookTrigger, type WebhookTriggerInput } from './update/webhook-trigger.js';
-import { RegistryWebhooks, type PushReceipt, type RegistryWebhookSource } from './webhooks/index.js';
+import { RegistryWebhooks, type PushReceipt, type RegistryWebhookSettingsInput, type RegistryWebhookSource, type RevealedTokens } from './webhooks/index.js';
 
 export interface EngineOptions {
   config: Config;
@@ -121,7 +121,7 @@ export class Engine {
   }
 
   /** Stores the registry webhook settings; the Quay audit's schedule follows. */
-  async putRegistryWebhookSettings(body: Parameters<RegistryWebhooks['putSettings']>[0]): ReturnType<RegistryWebhooks['putSettings']> {
+  async putRegistryWebhookSettings(body: RegistryWebhookSettingsInput): Promise<RevealedTokens> {
     const revealed = await this.registryWebhooks.putSettings(body);
     this.events.publish('settings.changed', { section: 'registry_webhooks' });
     return revealed;

@@ -18,7 +18,7 @@ describe('forward auth with an allowlisted user (DOCKREV_AUTH_ALLOWED_USER=ops)'
   after(() => api.close());
 
   it('covers every protected operation of the contract', () => {
-    assert.equal(forwardAuthOperations.length, operations.length - 4, 'all but health, version and the two webhooks are protected');
+    assert.equal(forwardAuthOperations.length, operations.length - 8, 'all but health, version, the two webhooks and the four registry receivers are protected');
   });
 
   for (const op of forwardAuthOperations) {

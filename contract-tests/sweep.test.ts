@@ -9,7 +9,13 @@ import { invalidBodies, jsonBodySchema, sampleBody, sampleQuery } from './sample
 // documented answer. The harness fails any response the spec does not document, and any 500.
 
 const operations = [...contract.operations.values()];
-const headers = { 'X-Dockrev-Webhook-Secret': 'sweep-secret' };
+const REGISTRY_TOKEN = 'sweep-registry-token-0123456789';
+// Every receiver's own authentication satisfied: the webhook secret, and the registry sources' token (header or query).
+const headers = { 'X-Dockrev-Webhook-Secret': 'sweep-secret', Authorization: `Bearer ${REGISTRY_TOKEN}` };
+const queryFor = (op: (typeof operations)[number]) => ({
+  ...sampleQuery(contract, op),
+  ...(op.parameters.some((parameter) => parameter.in === 'query' && parameter.name === 'token') ? { token: REGISTRY_TOKEN } : {}),
+});
 const paramsFor = (path: string) => Object.fromEntries([...path.matchAll(/\{(\w+)\}/g)].map(([, name]) => [name!, `${name}_missing`]));
 
 function expectInvalidArgument(response: { status: number; body: any }, label: string) {
@@ -21,11 +27,14 @@ describe('generated requests for every operation', () => {
   let api: Api;
   before(async () => {
     api = await startApi({ env: { DOCKREV_AUTH_ALLOWED_USER: 'ops', DOCKREV_WEBHOOK_SECRET: 'sweep-secret' } });
+    const settings = await api.store.registryWebhooks.getSettings();
+    for (const source of Object.values(settings.sources)) Object.assign(source, { enabled: true, token: REGISTRY_TOKEN });
+    await api.store.registryWebhooks.putSettings(settings);
   });
   after(() => api.close());
 
   for (const op of operations) {
-    const call = { params: paramsFor(op.path), query: sampleQuery(contract, op), user: 'ops', headers };
+    const call = { params: paramsFor(op.path), query: queryFor(op), user: 'ops', headers };
 
     it(`${op.operationId}: a well-formed request gets a documented answer`, async () => {
       const response = await api.call(op.operationId, { ...call, body: sampleBody(contract, op) });

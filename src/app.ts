@@ -3,21 +3,46 @@
 import type express from 'express';
 import type { Context } from 'openapi-backend';
 import { join } from 'node:path';
+import type { RegistryWebhookSource } from './engine/webhooks/index.js';
 import { handlers } from './handlers/index.js';
 import { loadSpec, projectRoot } from './spec.js';
 import { secretsEqual, type Principal } from './http/auth.js';
 import type { AppDeps } from './http/deps.js';
 import { envelope } from './http/errors.js';
-import { bindHandlers, createHttpServer, forwardAuthFor } from './http/server.js';
+import { bindHandlers, createHttpServer, forwardAuthFor, type Transport } from './http/server.js';
 import { serveWebUi } from './http/web-ui.js';
 
 const PUBLIC_PRINCIPAL: Principal = { name: 'anonymous' };
 const WEBHOOK_PRINCIPAL: Principal = { name: 'webhook' };
 const GITHUB_PRINCIPAL: Principal = { name: 'github' };
+const REGISTRY_PRINCIPAL: Principal = { name: 'registry' };
 
-function headerText(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
+function headerText(value: unknown): string | undefined {
+  const first = Array.isArray(value) ? value[0] : value;
+  return typeof first === 'string' ? first : undefined;
 }
+
+function bearerToken(header: string | undefined): string | undefined {
+  const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+  return match?.[1];
+}
+
+/** Where each registry source's token travels: a header where the registry can send one, else the URL. */
+const REGISTRY_SCHEMES: Record<string, { source: RegistryWebhookSource; presented(transport: Transport): string | undefined }> = {
+  registryDistributionToken: { source: 'distribution', presented: ({ req }) => bearerToken(headerText(req.headers.authorization)) },
+  // Harbor sends its "Auth Header" verbatim: the token alone, or with a scheme.
+  registryHarborToken: {
+    source: 'harbor',
+    presented: ({ req }) => {
+      const header = headerText(req.headers.authorization)?.trim();
+      return bearerToken(header) ?? (header || undefined);
+    },
+  },
+  registryDockerHubToken: { source: 'dockerhub', presented: ({ req }) => headerText(req.query.token) },
+  registryQuayToken: { source: 'quay', presented: ({ req }) => headerText(req.query.token) },
+};
+
+type RegistryTokenRejection = { error: 'source_disabled' | 'invalid_token' } | { error: 'lookup_failed'; cause: unknown };
 
 function securitySchemesOf(context: Context): string[] {
   const requirements = (context.operation.security ?? []) as Record<string, unknown>[];
@@ -31,9 +56,9 @@ export async function createApp(deps: AppDeps, { webDir = join(projectRoot(), 'd
 
   const principalOf = (context: Context): Principal => {
     const results = context.security ?? {};
-    for (const scheme of ['forwardAuth', 'forwardAuthGroup', 'webhookSecret', 'githubSignature']) {
-      const value = results[scheme] as Principal | false | undefined;
-      if (value) return value;
+    for (const scheme of ['forwardAuth', 'forwardAuthGroup', 'webhookSecret', 'githubSignature', ...Object.keys(REGISTRY_SCHEMES)]) {
+      const value = results[scheme] as Principal | RegistryTokenRejection | false | undefined;
+      if (value && !('error' in value)) return value;
     }
     return PUBLIC_PRINCIPAL;
   };
@@ -56,8 +81,35 @@ export async function createApp(deps: AppDeps, { webDir = join(projectRoot(), 'd
       // The GitHub signature is checked by the handler: its key lives in the database and the
       // documented order puts header and integration checks first.
       githubSignature: () => GITHUB_PRINCIPAL,
+      // Registry tokens live in the database: a disabled source accepts none.
+      ...Object.fromEntries(
+        Object.entries(REGISTRY_SCHEMES).map(([scheme, { source, presented }]) => [
+          scheme,
+          async (transport: Transport): Promise<Principal | RegistryTokenRejection> => {
+            let expected: string | undefined;
+            try {
+              expected = await deps.engine.registryWebhooks.acceptedToken(source);
+            } catch (cause) {
+              // The database failing is not the caller's fault: a 500, not a 401.
+              return { error: 'lookup_failed', cause };
+            }
+            if (!expected) return { error: 'source_disabled' };
+            const given = presented(transport);
+            return given !== undefined && secretsEqual(given, expected) ? REGISTRY_PRINCIPAL : { error: 'invalid_token' };
+          },
+        ]),
+      ),
     },
     unauthorized: (context, transport) => {
+      const registryScheme = securitySchemesOf(context).find((scheme) => scheme in REGISTRY_SCHEMES);
+      if (registryScheme) {
+        const { source } = REGISTRY_SCHEMES[registryScheme]!;
+        const rejection = context.security?.[registryScheme] as RegistryTokenRejection | undefined;
+        if (rejection?.error === 'lookup_failed') throw rejection.cause;
+        return rejection?.error === 'source_disabled'
+          ? { status: 401, body: envelope('unauthorized', `the ${source} registry webhook source is disabled`, { reason: 'source_disabled', source }) }
+          : { status: 401, body: envelope('unauthorized', 'invalid registry webhook token', { reason: 'invalid_token', source }) };
+      }
       if (securitySchemesOf(context).includes('webhookSecret')) {
         const details = config.webhookSecret ? {} : { reason: 'webhook_secret_not_configured' };
         const message = config.webhookSecret ? 'invalid webhook secret' : 'webhook secret is not configured';

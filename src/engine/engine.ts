@@ -18,6 +18,7 @@ import { recoverInterruptedUpdates } from './update/recovery.js';
 import { Updates } from './update/updates.js';
 import { validateUpdateRequest, type UpdateRequestInput } from './update/validate.js';
 import { validateWebhookTrigger, type WebhookTriggerInput } from './update/webhook-trigger.js';
+import { RegistryWebhooks, type PushReceipt, type RegistryWebhookSettingsInput, type RegistryWebhookSource, type RevealedTokens } from './webhooks/index.js';
 
 export interface EngineOptions {
   config: Config;
@@ -53,6 +54,8 @@ export class Engine {
   /** Background tasks on a cron or an interval (scheduled checks, audits, retention, GC). */
   readonly scheduler: Scheduler;
   private readonly discovery: DiscoveryScanner;
+  /** Registry push receivers, their settings and deliveries, and the Quay notifications Dockrev manages. */
+  readonly registryWebhooks: RegistryWebhooks;
   private readonly executor: UpdateDeps;
   private readonly timers: NodeJS.Timeout[] = [];
 
@@ -79,7 +82,17 @@ export class Engine {
       },
       run: () => this.scheduledCheck(),
     });
-    this.events.on('settings.changed', ({ section }) => (section === 'system' ? this.scheduler.reload() : undefined));
+    this.registryWebhooks = new RegistryWebhooks({
+      store,
+      jobs: this.jobs,
+      hosts: registry.hosts,
+      scheduler: this.scheduler,
+      logger,
+      checkForPush: (serviceIds, origin) => this.checkForPush(serviceIds, origin),
+      servicesUsing: (repositoryKey, tag) => this.servicesUsing(repositoryKey, tag),
+    });
+    // The Quay audit's schedule depends on both sections (its cron, the public base URL).
+    this.events.on('settings.changed', ({ section }) => (section === 'system' || section === 'registry_webhooks' ? this.scheduler.reload() : undefined));
   }
 
   /** The scheduled update check: every stack, reason `schedule`; a check still running from before is left to finish. */
@@ -95,6 +108,23 @@ export class Engine {
       throw error;
     }
     await this.jobs.settled(job.id);
+  }
+
+  /**
+   * A registry's push notice (`POST /api/webhooks/registry/{source}`, already authenticated):
+   * recorded, de-duplicated, matched to the services on exactly that repository and tag, and a
+   * check for each (coalesced while one runs). A body that is not the source's format is recorded
+   * and refused.
+   */
+  registryPushed(source: RegistryWebhookSource, body: unknown, rawBody: Buffer): Promise<PushReceipt> {
+    return this.registryWebhooks.receive(source, body, rawBody);
+  }
+
+  /** Stores the registry webhook settings; the Quay audit's schedule follows. */
+  async putRegistryWebhookSettings(body: RegistryWebhookSettingsInput): Promise<RevealedTokens> {
+    const revealed = await this.registryWebhooks.putSettings(body);
+    this.events.publish('settings.changed', { section: 'registry_webhooks' });
+    return revealed;
   }
 
   /** Stores the system settings (`PUT /api/settings`); schedules follow at once. */
@@ -242,6 +272,7 @@ export class Engine {
   async stop(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
     await this.scheduler.stop();
+    await this.registryWebhooks.stop();
     await this.jobs.idle();
     await this.events.drain();
     this.dockerState.close();

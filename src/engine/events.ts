@@ -102,6 +102,12 @@ export interface GhcrWebhookAnomalyEvent {
   repos: { owner: string; repo: string; fullName: string; state: 'missing' | 'conflict' | 'error'; lastError?: string }[];
 }
 
+/** Emitted by the Quay notification audit for repositories whose notification was missing, is failing or could not be checked. */
+export interface QuayNotificationsAnomalyEvent {
+  jobId: string;
+  repositories: { registry: string; repository: string; state: 'missing' | 'failing' | 'error'; numberOfFailures?: number; error?: string }[];
+}
+
 /** Settings a user changed; loops that read them (schedules, channels) re-read. */
 export interface SettingsChangedEvent {
   section: 'system' | 'notifications' | 'github_packages' | 'registry_webhooks';
@@ -115,6 +121,7 @@ export interface EngineEventMap {
   'discovery.finished': DiscoveryFinishedEvent;
   'runtime_scan.finished': RuntimeScanFinishedEvent;
   'ghcr_webhook.anomaly': GhcrWebhookAnomalyEvent;
+  'quay_notifications.anomaly': QuayNotificationsAnomalyEvent;
   'settings.changed': SettingsChangedEvent;
 }
 

@@ -1333,6 +1333,257 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/webhooks/registry/distribution": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Receive push events from a Docker distribution (or GitLab) registry
+         * @description The CNCF distribution notification envelope, as `docker-registry` (and GitLab's container
+         *     registry) send it to a `notifications.endpoints` entry: `events[]`, each with `id`,
+         *     `action`, `target.repository/tag/digest/mediaType/url` and `request.host`.
+         *
+         *     Every accepted delivery is recorded in the delivery log and answered **202**:
+         *     * events whose `action` is not `push` (pull, delete, mount), pushes without a tag (blobs,
+         *       manifests pushed by digest) and non-manifest media types are ignored and counted;
+         *     * an event id seen before (the registry retrying, or a replay) is a duplicate and starts
+         *       nothing;
+         *     * each remaining event names a host (`request.host`, else the host of `target.url`,
+         *       mapped through `hostAliases`), a repository and a tag; the services configured on
+         *       exactly that repository and tag (matched as checks read references) each get a
+         *       service-scope check (`reason: webhook`, `createdBy: registry`, summary
+         *       `source: distribution`, `registry`, `eventId(s)`), joining one already running for the
+         *       service; events that arrive while a service's check runs are coalesced into one
+         *       follow-up check. The event's digest is a hint the check verifies against the registry;
+         *     * a matched service whose last check already found the announced digest gets no new
+         *       check (`currentServiceIds`): a burst of the same push costs one check;
+         *     * no matching service → `matched: 0`.
+         *
+         *     Authentication: `Authorization: Bearer <token>` (the endpoint's `headers` in the registry
+         *     config), compared in constant time with the source's token; a disabled source or a wrong
+         *     token → 401 and nothing recorded. A body that is not a notification envelope → 400
+         *     (recorded when it is JSON of the wrong shape).
+         */
+        post: operations["receiveDistributionPush"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/registry/harbor": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Receive Harbor webhook notifications
+         * @description Harbor's project webhook in either payload format: `Default` (`type: PUSH_ARTIFACT`,
+         *     `event_data.resources[].tag/digest/resource_url`, `event_data.repository.repo_full_name`)
+         *     or `CloudEvents` (`type: harbor.artifact.pushed`, the same `data`, an event `id`). The
+         *     host comes from `resource_url` (mapped through `hostAliases`). Other event types
+         *     (`PULL_ARTIFACT`, `DELETE_ARTIFACT`, scans, …) are recorded and ignored. CloudEvents ids
+         *     de-duplicate; the Default format has none, so the same body within 10 minutes is a
+         *     duplicate. Matching and work as for `receiveDistributionPush` (summary
+         *     `source: harbor`).
+         *
+         *     Authentication: the webhook policy's "Auth Header", which Harbor sends as the
+         *     `Authorization` header: the token itself or `Bearer <token>`.
+         */
+        post: operations["receiveHarborPush"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/registry/dockerhub": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Receive Docker Hub repository webhooks
+         * @description Docker Hub's webhook payload: `push_data.tag` (and `pushed_at`, `pusher`) and
+         *     `repository.repo_name` (`namespace/name`). The registry is `docker.io` (mapped through
+         *     `hostAliases`, e.g. to a pull-through mirror the services use); official images
+         *     (`nginx`) match `docker.io/library/nginx`. Docker Hub sends no event id and no digest:
+         *     the same body within 10 minutes is a duplicate, and the check asks the registry for the
+         *     tag's digest. Matching and work as for `receiveDistributionPush` (summary
+         *     `source: dockerhub`).
+         *
+         *     Authentication: Docker Hub sends no custom headers, so the token is the `token` query
+         *     parameter of the webhook URL.
+         */
+        post: operations["receiveDockerHubPush"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/registry/quay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Receive Quay repository notifications
+         * @description Quay's `repo_push` notification (method `webhook`): `repository` (`namespace/name`),
+         *     `namespace`, `name`, `docker_url` (`<host>/<namespace>/<name>`, the host mapped through
+         *     `hostAliases`) and `updated_tags` (a list of tags, or in older Quay versions an object
+         *     keyed by tag). One check per service configured on one of the updated tags. Quay sends
+         *     no event id, no timestamp and no digest: the same body within 10 minutes is a duplicate.
+         *     Matching and work as for `receiveDistributionPush` (summary `source: quay`). Dockrev can
+         *     create these notifications itself (`auditQuayNotifications`).
+         *
+         *     Authentication: the `token` query parameter of the notification URL.
+         */
+        post: operations["receiveQuayPush"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/registry-webhooks/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read the registry webhook settings
+         * @description Per source: whether it is enabled, whether a token is stored (`tokenMasked`), where the
+         *     token goes, and the callback URL to configure in the registry, built from
+         *     `settings.instance.publicBaseUrl` (`null` until that is set). For the header sources
+         *     (distribution, Harbor) the URL is complete and the token goes into the `Authorization`
+         *     header; for the query sources (Docker Hub, Quay) the token is part of the URL, so
+         *     `callbackUrl` shows it masked: the complete URL is in the `PUT` answer that generated
+         *     or rotated the token. Tokens are never returned here.
+         */
+        get: operations["getRegistryWebhookSettings"];
+        /**
+         * Update the registry webhook settings
+         * @description Every section is optional and an omitted one keeps its stored values (each source too).
+         *     Tokens and the Quay OAuth token follow the secret-merge rule: omitted, `null`, blank or
+         *     the mask `******` keep the stored value, anything else replaces it. A source enabled
+         *     without a stored token gets one generated (32 random bytes, base64url); `rotateToken`
+         *     replaces it with a new one. Generated tokens are shown once, in `revealed`, with the
+         *     complete callback URL.
+         *
+         *     Validation (`400 invalid_argument`, `details.field` names the field):
+         *     * `hostAliases[].from` / `.to`: registry hosts (`host` or `host:port`), stored
+         *       lowercase; `from` must be unique and differ from `to`.
+         *     * `quay.apiBaseUrl`: an absolute http(s) URL (a trailing `/api/v1` is dropped); `null`
+         *       or `""` clears it.
+         *     * `quay.registryHost`: a registry host; `null` or `""` clears it.
+         *     * `quay.audit.cron` when `quay.audit.enabled`: 5 fields, or 6 with seconds.
+         */
+        put: operations["putRegistryWebhookSettings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/registry-webhooks/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List received registry webhook deliveries
+         * @description Every delivery the receivers accepted or rejected after authentication, newest first:
+         *     what it named, what was ignored and why, which services matched and which checks ran,
+         *     and whether the checks confirmed the digests the registry announced (`verification`).
+         *     Deliveries are kept for 30 days (at most the newest 10,000). Protected like the rest of
+         *     the API; it lives outside `/api/webhooks/` so that a proxy rule exempting the receivers
+         *     from forward authentication does not expose it.
+         */
+        get: operations["listRegistryWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/registry-webhooks/quay/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Audit the Quay notifications Dockrev manages
+         * @description Starts a `quay_notifications` job (`job_…`, summary `op: audit`) that, through Quay's API
+         *     (`settings.quay.apiBaseUrl`, OAuth token with `repo:admin`), lists the notifications of
+         *     every Quay repository a service (not archived) uses and makes sure exactly one `repo_push`
+         *     webhook notification points at the Quay callback URL: a missing one is created, extra
+         *     copies and ones with an outdated token or base URL are deleted, and one that Quay counts
+         *     failures for (`number_of_failures > 0`) is reported as `failing` (repair re-creates it).
+         *     The same audit runs on `quay.audit.cron`. A running audit or repair is reused.
+         *
+         *     Preconditions (`400 invalid_argument`, `details.reason`): the Quay source enabled
+         *     (`quay_source_disabled`), `quay.apiBaseUrl` and an OAuth token
+         *     (`quay_api_not_configured`), `settings.instance.publicBaseUrl`
+         *     (`public_base_url_missing`).
+         */
+        post: operations["auditQuayNotifications"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/registry-webhooks/quay/repair": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Repair the Quay notifications Dockrev manages
+         * @description What the audit does, and also re-creates every notification Quay counts failures for
+         *     (deleted, created anew with zero failures, and a test notification queued), as a
+         *     `quay_notifications` job (summary `op: repair`). Same preconditions as the audit.
+         */
+        post: operations["repairQuayNotifications"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/deploy-check/report": {
         parameters: {
             query?: never;
@@ -2045,7 +2296,7 @@ export interface components {
          */
         JobStatus: "queued" | "running" | "success" | "failed" | "rolled_back";
         /** @enum {string} */
-        JobType: "check" | "update" | "discovery" | "runtime_scan" | "github_packages_webhook" | "github_packages_webhook_sync_all" | "github_packages_webhook_sync_repo";
+        JobType: "check" | "update" | "discovery" | "runtime_scan" | "github_packages_webhook" | "github_packages_webhook_sync_all" | "github_packages_webhook_sync_repo" | "quay_notifications";
         /**
          * @description `github_webhook` marks discovery jobs started as a GitHub webhook fallback.
          * @enum {string}
@@ -2151,7 +2402,9 @@ export interface components {
          *     stackIds, stacksScanned, stacksWithErrors, servicesWithRuntimeDigest, servicesDrifted,
          *     servicesUpdated, progress}`; update `{mode, targets}` at first, then `{mode, stacks:
          *     [{stackId, backup, update}], progress}`; GitHub webhook jobs `{op, repos, progress}`;
-         *     failures `{error, progress}`; terminated jobs carry `terminated: {reason}`
+         *     quay_notifications `{op, callbackUrl (token masked), repositories: [{repository, state,
+         *     …}], counts, progress}`; checks a registry push asked for add `source`, `registry`,
+         *     `repo`, `eventId`, `eventIds`; failures `{error, progress}`; terminated jobs carry `terminated: {reason}`
          *     (`stale_check`, `server_restart`).
          */
         JobSummary: {
@@ -3107,6 +3360,268 @@ export interface components {
              */
             fallbackReason?: "no_managed_service_match" | "owner_only_payload";
         };
+        /** @description The notification envelope (only the fields Dockrev reads are listed; others are accepted). */
+        DistributionEnvelope: {
+            events?: ({
+                id?: string;
+                action?: string;
+                timestamp?: string;
+                target?: {
+                    mediaType?: string;
+                    digest?: string;
+                    repository?: string;
+                    tag?: string;
+                    url?: string;
+                } & {
+                    [key: string]: unknown;
+                };
+                request?: {
+                    host?: string;
+                } & {
+                    [key: string]: unknown;
+                };
+            } & {
+                [key: string]: unknown;
+            })[];
+        } & {
+            [key: string]: unknown;
+        };
+        /** @example rwd_01JNR1Y6QK3G7W9T8E2M4B5C6K */
+        RegistryDeliveryId: string;
+        RegistryPushAcceptedBody: {
+            /** @constant */
+            ok: true;
+            deliveryId: components["schemas"]["RegistryDeliveryId"];
+            /** @enum {string} */
+            outcome: "processed" | "unmatched" | "ignored" | "duplicate";
+            /** @description Push events in the delivery that were acted upon (not ignored, not duplicates). */
+            events: number;
+            ignoredEvents: number;
+            duplicateEvents: number;
+            /** @description Services configured on a pushed repository and tag. */
+            matched: number;
+            matchedServiceIds: string[];
+            /**
+             * @description Matched services whose last check already found the announced digest for the tag (the
+             *     registry repeating itself, a burst of the same push): no check is started for them.
+             */
+            currentServiceIds: string[];
+            /** @description The check of each other matched service, started or joined (one follow-up may still run after it). */
+            jobIds: components["schemas"]["JobId"][];
+            /** @description The subset of `jobIds` that was already running. */
+            reusedJobIds: components["schemas"]["JobId"][];
+        };
+        HarborResource: {
+            digest?: string;
+            tag?: string;
+            resource_url?: string;
+        } & {
+            [key: string]: unknown;
+        };
+        HarborEventData: {
+            resources?: components["schemas"]["HarborResource"][];
+            repository?: {
+                name?: string;
+                namespace?: string;
+                repo_full_name?: string;
+            } & {
+                [key: string]: unknown;
+            };
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description Harbor's Default payload (`type`, `occur_at`, `operator`, `event_data`) or its CloudEvents form (`specversion`, `id`, `type`, `data`). */
+        HarborPayload: {
+            type?: string;
+            id?: string;
+            specversion?: string;
+            occur_at?: number;
+            operator?: string;
+            event_data?: components["schemas"]["HarborEventData"];
+            data?: components["schemas"]["HarborEventData"];
+        } & {
+            [key: string]: unknown;
+        };
+        DockerHubPayload: {
+            callback_url?: string;
+            push_data?: {
+                tag?: string;
+                pusher?: string;
+                pushed_at?: number;
+            } & {
+                [key: string]: unknown;
+            };
+            repository?: {
+                repo_name?: string;
+                namespace?: string;
+                name?: string;
+            } & {
+                [key: string]: unknown;
+            };
+        } & {
+            [key: string]: unknown;
+        };
+        QuayPayload: {
+            repository?: string;
+            namespace?: string;
+            name?: string;
+            docker_url?: string;
+            homepage?: string;
+            /** @description Tags pushed (newer Quay) or an object keyed by tag (older Quay). */
+            updated_tags?: string[] | {
+                [key: string]: unknown;
+            };
+        } & {
+            [key: string]: unknown;
+        };
+        RegistryWebhookSourceView: {
+            enabled: boolean;
+            /** @description `******` when a token is stored, `null` otherwise. */
+            tokenMasked: string | null;
+            /**
+             * @description `authorization_header`: `Authorization: Bearer <token>`; `query`: `?token=<token>` in the URL.
+             * @enum {string}
+             */
+            tokenIn: "authorization_header" | "query";
+            /** @description The URL to configure in the registry (`null` until `instance.publicBaseUrl` is set); for query sources with the token masked. */
+            callbackUrl: string | null;
+        };
+        RegistryWebhookHostAlias: {
+            /**
+             * @description The host a registry names itself with in its events (`request.host`, `docker_url`, `resource_url`, or `docker.io`).
+             * @example registry.internal:5000
+             */
+            from: string;
+            /**
+             * @description The host the services' image references use.
+             * @example registry.example.com
+             */
+            to: string;
+        };
+        QuayAuditSchedule: {
+            enabled: boolean;
+            /** @example 0 4 * * * */
+            cron: string;
+        };
+        RegistryWebhookSettings: {
+            sources: {
+                distribution: components["schemas"]["RegistryWebhookSourceView"];
+                harbor: components["schemas"]["RegistryWebhookSourceView"];
+                dockerhub: components["schemas"]["RegistryWebhookSourceView"];
+                quay: components["schemas"]["RegistryWebhookSourceView"];
+            };
+            hostAliases: components["schemas"]["RegistryWebhookHostAlias"][];
+            quay: {
+                /** @description Base URL of the Quay instance whose API manages the notifications (`https://quay.io`). */
+                apiBaseUrl: string | null;
+                oauthTokenMasked: string | null;
+                /**
+                 * @description The registry host (as image references name it) whose repositories this API
+                 *     manages; `null`: the API's own host when it is a Quay host, else every Quay host
+                 *     (`DOCKREV_QUAY_HOSTS`).
+                 */
+                registryHost: string | null;
+                audit: components["schemas"]["QuayAuditSchedule"];
+            };
+            /** @description `settings.instance.publicBaseUrl`, which the callback URLs are built from. */
+            publicBaseUrl: string | null;
+        };
+        RegistryWebhookSourceUpdate: {
+            enabled: boolean;
+            /** @description A token of your own (at least 16 characters); omitted, `null`, blank or the mask keep the stored one. */
+            token?: string | null;
+            /**
+             * @description Replace the stored token with a newly generated one.
+             * @default false
+             */
+            rotateToken: boolean;
+        };
+        RegistryWebhookSettingsUpdate: {
+            sources?: {
+                distribution?: components["schemas"]["RegistryWebhookSourceUpdate"];
+                harbor?: components["schemas"]["RegistryWebhookSourceUpdate"];
+                dockerhub?: components["schemas"]["RegistryWebhookSourceUpdate"];
+                quay?: components["schemas"]["RegistryWebhookSourceUpdate"];
+            };
+            hostAliases?: components["schemas"]["RegistryWebhookHostAlias"][];
+            quay?: {
+                apiBaseUrl?: string | null;
+                oauthToken?: string | null;
+                registryHost?: string | null;
+                audit?: components["schemas"]["QuayAuditSchedule"];
+            };
+        };
+        RevealedToken: {
+            token: string;
+            callbackUrl: string | null;
+        };
+        RegistryWebhookSettingsSaved: {
+            /** @constant */
+            ok: true;
+            /** @description Tokens this request generated or rotated, shown this once, with the complete callback URL (`null` until `instance.publicBaseUrl` is set). */
+            revealed?: {
+                distribution?: components["schemas"]["RevealedToken"];
+                harbor?: components["schemas"]["RevealedToken"];
+                dockerhub?: components["schemas"]["RevealedToken"];
+                quay?: components["schemas"]["RevealedToken"];
+            };
+        };
+        /** @enum {string} */
+        RegistryWebhookSource: "distribution" | "harbor" | "dockerhub" | "quay";
+        /**
+         * @description `processed`: checks started or joined; `unmatched`: push events, but no service uses
+         *     them; `ignored`: no push event in it (pull, delete, blobs, untagged); `duplicate`: every
+         *     push event in it was seen before; `rejected`: not the source's format.
+         * @enum {string}
+         */
+        RegistryDeliveryOutcome: "processed" | "unmatched" | "ignored" | "duplicate" | "rejected";
+        RegistryDelivery: {
+            id: components["schemas"]["RegistryDeliveryId"];
+            source: components["schemas"]["RegistryWebhookSource"];
+            receivedAt: components["schemas"]["Timestamp"];
+            outcome: components["schemas"]["RegistryDeliveryOutcome"];
+            /** @description Why a delivery was rejected, ignored or a duplicate (`invalid_payload`, `no_push_events`, `seen_before`). */
+            reason?: string;
+            /** @description For a rejection, what was wrong with the body. */
+            message?: string;
+            /** @description The status Dockrev answered with. */
+            responseStatus: number;
+            /** @description The registry host the delivery named, after `hostAliases`. */
+            registry?: string;
+            /** @description The event ids of the delivery's events (at most 50 are kept). */
+            eventIds: string[];
+            /** @description Repository keys (`host/name`) of the push events. */
+            repositories: string[];
+            tags: string[];
+            /** @description Digests the registry announced for the pushed tags. */
+            digests?: string[];
+            /** @description Events in the delivery. */
+            events: number;
+            /** @description Events that were ignored or duplicates, with why (at most 50 are kept). */
+            ignored: {
+                eventId?: string;
+                action?: string;
+                repository?: string;
+                tag?: string;
+                /** @enum {string} */
+                reason: "not_a_push" | "no_tag" | "not_a_manifest" | "invalid_reference" | "no_registry_host" | "duplicate";
+            }[];
+            matchedServiceIds: string[];
+            jobIds: components["schemas"]["JobId"][];
+            /**
+             * @description Once the checks finished: `confirmed` when they found the announced digests,
+             *     `denied` when the registry answered with another digest (nothing is changed on the
+             *     event's word), `unverified` when the delivery carried no digest or a check failed.
+             * @enum {string}
+             */
+            verification?: "confirmed" | "denied" | "unverified";
+            duplicateOf?: components["schemas"]["RegistryDeliveryId"];
+        };
+        RegistryDeliveryPage: {
+            deliveries: components["schemas"]["RegistryDelivery"][];
+            /** @description Present when there are older deliveries. */
+            nextCursor?: string;
+        };
         /** @enum {string} */
         DeployCheckStatus: "pass" | "fail" | "warn" | "na";
         DeployCheckItem: {
@@ -3368,6 +3883,59 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
+        /** @description The delivery was recorded; checks were started or joined for the matched services. */
+        RegistryPushAccepted: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["RegistryPushAcceptedBody"];
+            };
+        };
+        /**
+         * @description The body is not this source's format (`invalid_argument`): not JSON, not an object, a
+         *     field of the wrong type, or nothing a push could be read from; too large (over 1 MiB) or
+         *     more than 1000 events. When the body parsed, the rejection is recorded and
+         *     `details.deliveryId` names it.
+         */
+        RegistryPushRejected: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": {
+                 *         "code": "invalid_argument",
+                 *         "message": "not a distribution notification envelope (events[] is missing)",
+                 *         "details": {
+                 *           "reason": "invalid_payload",
+                 *           "deliveryId": "rwd_01JNR1Y6QK3G7W9T8E2M4B5C6N"
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description The audit or repair job, started or (`reused`) already running. */
+        QuayNotificationsJob: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "jobId": "job_01JNR1Y6QK3G7W9T8E2M4B5C6G",
+                 *       "reused": false
+                 *     }
+                 */
+                "application/json": {
+                    jobId: components["schemas"]["JobId"];
+                    reused: boolean;
+                };
+            };
+        };
     };
     parameters: {
         /**
@@ -3396,6 +3964,8 @@ export interface components {
         AfterId: number;
         /** @description Standard SSE resume header; the larger of this and `afterId` wins. */
         LastEventId: string;
+        /** @description The source's token (checked by the security scheme; declared for documentation). */
+        WebhookTokenQuery: string;
     };
     requestBodies: never;
     headers: never;
@@ -5648,6 +6218,309 @@ export interface operations {
             401: components["responses"]["WebhookUnauthorized"];
             500: components["responses"]["InternalError"];
             501: components["responses"]["NotImplemented"];
+        };
+    };
+    receiveDistributionPush: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/vnd.docker.distribution.events.v1+json": components["schemas"]["DistributionEnvelope"];
+                /**
+                 * @example {
+                 *       "events": [
+                 *         {
+                 *           "id": "2d38750c-6fd8-4317-b91e-08a5475c9a74",
+                 *           "timestamp": "2026-03-05T08:12:45.123Z",
+                 *           "action": "push",
+                 *           "target": {
+                 *             "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+                 *             "digest": "sha256:10b1b4fcb2c001cea6e5c746a255154b2dd60a09529bbf3e8c1cfd9dcbe56354",
+                 *             "repository": "acme/web",
+                 *             "tag": "latest",
+                 *             "url": "https://registry.example.com/v2/acme/web/manifests/sha256:10b1b4fcb2c001cea6e5c746a255154b2dd60a09529bbf3e8c1cfd9dcbe56354"
+                 *           },
+                 *           "request": {
+                 *             "host": "registry.example.com",
+                 *             "method": "PUT"
+                 *           }
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["DistributionEnvelope"];
+            };
+        };
+        responses: {
+            202: components["responses"]["RegistryPushAccepted"];
+            400: components["responses"]["RegistryPushRejected"];
+            401: components["responses"]["WebhookUnauthorized"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    receiveHarborPush: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "type": "PUSH_ARTIFACT",
+                 *       "occur_at": 1741162365,
+                 *       "operator": "admin",
+                 *       "event_data": {
+                 *         "resources": [
+                 *           {
+                 *             "digest": "sha256:10b1b4fcb2c001cea6e5c746a255154b2dd60a09529bbf3e8c1cfd9dcbe56354",
+                 *             "tag": "latest",
+                 *             "resource_url": "harbor.example.com/acme/web:latest"
+                 *           }
+                 *         ],
+                 *         "repository": {
+                 *           "name": "web",
+                 *           "namespace": "acme",
+                 *           "repo_full_name": "acme/web",
+                 *           "repo_type": "private"
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["HarborPayload"];
+                "application/cloudevents+json": components["schemas"]["HarborPayload"];
+            };
+        };
+        responses: {
+            202: components["responses"]["RegistryPushAccepted"];
+            400: components["responses"]["RegistryPushRejected"];
+            401: components["responses"]["WebhookUnauthorized"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    receiveDockerHubPush: {
+        parameters: {
+            query?: {
+                /** @description The source's token (checked by the security scheme; declared for documentation). */
+                token?: components["parameters"]["WebhookTokenQuery"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "callback_url": "https://registry.hub.docker.com/u/acme/web/hook/2141b5bi5i5b02bec211i4eeih0242eg11000a/",
+                 *       "push_data": {
+                 *         "pushed_at": 1741162365,
+                 *         "pusher": "ci-bot",
+                 *         "tag": "latest"
+                 *       },
+                 *       "repository": {
+                 *         "repo_name": "acme/web",
+                 *         "namespace": "acme",
+                 *         "name": "web",
+                 *         "status": "Active"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["DockerHubPayload"];
+            };
+        };
+        responses: {
+            202: components["responses"]["RegistryPushAccepted"];
+            400: components["responses"]["RegistryPushRejected"];
+            401: components["responses"]["WebhookUnauthorized"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    receiveQuayPush: {
+        parameters: {
+            query?: {
+                /** @description The source's token (checked by the security scheme; declared for documentation). */
+                token?: components["parameters"]["WebhookTokenQuery"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "web",
+                 *       "repository": "acme/web",
+                 *       "namespace": "acme",
+                 *       "docker_url": "quay.io/acme/web",
+                 *       "homepage": "https://quay.io/repository/acme/web",
+                 *       "updated_tags": [
+                 *         "latest"
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["QuayPayload"];
+            };
+        };
+        responses: {
+            202: components["responses"]["RegistryPushAccepted"];
+            400: components["responses"]["RegistryPushRejected"];
+            401: components["responses"]["WebhookUnauthorized"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getRegistryWebhookSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The settings, secrets masked. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegistryWebhookSettings"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    putRegistryWebhookSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "sources": {
+                 *         "distribution": {
+                 *           "enabled": true
+                 *         },
+                 *         "quay": {
+                 *           "enabled": true
+                 *         }
+                 *       },
+                 *       "hostAliases": [
+                 *         {
+                 *           "from": "registry.internal:5000",
+                 *           "to": "registry.example.com"
+                 *         }
+                 *       ],
+                 *       "quay": {
+                 *         "apiBaseUrl": "https://quay.io",
+                 *         "oauthToken": "quay-oauth-token",
+                 *         "audit": {
+                 *           "enabled": true,
+                 *           "cron": "0 4 * * *"
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["RegistryWebhookSettingsUpdate"];
+            };
+        };
+        responses: {
+            /** @description Settings stored; tokens generated or rotated by this request are revealed once. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "ok": true,
+                     *       "revealed": {
+                     *         "dockerhub": {
+                     *           "token": "3q2-7wAAAAD6t2k0uW2D0mS5Tq1u3c6xG6pQm0Yc1hA",
+                     *           "callbackUrl": "https://dockrev.example.com/api/webhooks/registry/dockerhub?token=3q2-7wAAAAD6t2k0uW2D0mS5Tq1u3c6xG6pQm0Yc1hA"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RegistryWebhookSettingsSaved"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listRegistryWebhookDeliveries: {
+        parameters: {
+            query?: {
+                source?: components["schemas"]["RegistryWebhookSource"];
+                outcome?: components["schemas"]["RegistryDeliveryOutcome"];
+                /** @description Case-insensitive substring of a repository key the delivery named (`registry.example.com/acme/web`). */
+                repository?: string;
+                limit?: number;
+                /** @description `nextCursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of deliveries, newest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegistryDeliveryPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    auditQuayNotifications: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: components["responses"]["QuayNotificationsJob"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    repairQuayNotifications: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: components["responses"]["QuayNotificationsJob"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalError"];
         };
     };
     getDeployCheckReport: {

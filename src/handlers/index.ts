@@ -7,6 +7,7 @@ import { githubPackagesHandlers } from './github-packages.js';
 import { ignoresHandlers } from './ignores.js';
 import { jobsHandlers } from './jobs.js';
 import { notificationsHandlers } from './notifications.js';
+import { registryWebhooksHandlers } from './registry-webhooks.js';
 import { servicesHandlers } from './services.js';
 import { settingsHandlers } from './settings.js';
 import { stacksHandlers } from './stacks.js';
@@ -32,4 +33,5 @@ export const handlers: HandlerMap = {
   ...webPushHandlers,
   ...webhooksHandlers,
   ...deployHandlers,
+  ...registryWebhooksHandlers,
 };

@@ -3,7 +3,7 @@ import { nowIso } from '../time.js';
 import { fromJson, toJson } from './rows.js';
 
 /** Keys of the single-row documents kept in the `documents` table. */
-export type DocumentKey = 'system_settings' | 'deploy_welcome' | 'notification_settings' | 'github_packages_settings';
+export type DocumentKey = 'system_settings' | 'deploy_welcome' | 'notification_settings' | 'github_packages_settings' | 'registry_webhook_settings';
 
 interface DocumentRow {
   key: string;

@@ -6,6 +6,7 @@ import { createGithubPackagesRepository, type GithubPackagesRepository } from '.
 import { createIgnoreRulesRepository, type IgnoreRulesRepository } from './ignore-rules.js';
 import { createJobsRepository, type JobsRepository } from './jobs.js';
 import { createNotificationsRepository, type NotificationsRepository } from './notifications.js';
+import { createRegistryWebhooksRepository, type RegistryWebhooksRepository } from './registry-webhooks.js';
 import { createServicesRepository, type ServicesRepository } from './services.js';
 import { createSchedulesRepository, type SchedulesRepository } from './schedules.js';
 import { createSettingsRepository, type SettingsRepository } from './settings.js';
@@ -18,6 +19,18 @@ export { type DiscoveryProject } from './discovery-projects.js';
 export { type IgnoreRule } from './ignore-rules.js';
 export { type BackupMode, decodeJobsCursor, encodeJobsCursor, InvalidJobsCursorError, type Job, type JobLog, type JobScope, type JobStatus, type JobSummary, type NewJob } from './jobs.js';
 export { DEFAULT_NOTIFICATION_SETTINGS, type NotificationSettings } from './notifications.js';
+export {
+  DEFAULT_REGISTRY_WEBHOOK_SETTINGS,
+  type EventKeyClaim,
+  type IgnoredRegistryEvent,
+  REGISTRY_WEBHOOK_SOURCES,
+  type RegistryDelivery,
+  type RegistryDeliveryOutcome,
+  type RegistryDeliveryQuery,
+  type RegistryDeliveryVerification,
+  type RegistryWebhookSettings,
+  type RegistryWebhookSource,
+} from './registry-webhooks.js';
 export { type ArchiveFilter } from './rows.js';
 export { DEFAULT_SERVICE_SETTINGS } from './service-rows.js';
 export { type BackupOverride, type NewService, type Service, type ServiceCandidate, type ServiceHomepage, type ServiceIgnore, type ServiceSettings, type ServiceStatePatch } from './service-types.js';
@@ -36,6 +49,7 @@ export interface Store {
   schedules: SchedulesRepository;
   notifications: NotificationsRepository;
   githubPackages: GithubPackagesRepository;
+  registryWebhooks: RegistryWebhooksRepository;
   snapshots: SnapshotsRepository;
   backups: BackupsRepository;
   close(): Promise<void>;
@@ -61,6 +75,7 @@ export async function openStore(opts: DatabaseOptions): Promise<Store> {
     schedules: createSchedulesRepository(knex),
     notifications: createNotificationsRepository(knex),
     githubPackages: createGithubPackagesRepository(knex),
+    registryWebhooks: createRegistryWebhooksRepository(knex),
     snapshots: createSnapshotsRepository(knex),
     backups: createBackupsRepository(knex),
     close: () => knex.destroy(),

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   DEFAULT_NOTIFICATION_SETTINGS,
+  DEFAULT_REGISTRY_WEBHOOK_SETTINGS,
   DEFAULT_SYSTEM_SETTINGS,
   InvalidJobsCursorError,
   decodeJobsCursor,
@@ -14,6 +15,7 @@ import {
   type DatabaseOptions,
   type NewJob,
   type NewService,
+  type RegistryDelivery,
   type Store,
 } from './index.js';
 
@@ -39,6 +41,8 @@ const TABLES_CHILD_FIRST = [
   'digest_tags_snapshots',
   'backups',
   'schedule_leases',
+  'registry_webhook_deliveries',
+  'registry_webhook_seen',
 ];
 
 interface Engine {
@@ -994,6 +998,99 @@ function defineStoreSuite(engineName: string, makeEngine: () => Engine): void {
         const owners = Array.from({ length: 8 }, (_, index) => `owner-${index}`);
         const results = await Promise.all(owners.map((owner) => store.schedules.acquire('race', owner, at(0), at(10))));
         assert.equal(results.filter(Boolean).length, 1);
+      });
+    });
+    describe('registry webhooks', () => {
+      const delivery = (id: string, fields: Partial<RegistryDelivery> = {}): RegistryDelivery => ({
+        id,
+        source: 'distribution',
+        receivedAt: `2026-12-01T10:00:00.${id.slice(-3)}Z`,
+        outcome: 'processed',
+        eventIds: ['e1'],
+        repositories: ['registry.example.com/acme/web'],
+        tags: ['latest'],
+        digests: [],
+        events: 1,
+        ignored: [],
+        matchedServiceIds: ['svc_1'],
+        jobIds: [],
+        ...fields,
+      });
+
+      it('serves default settings, keeps what is stored and fills sources added later', async () => {
+        assert.deepEqual(await store.registryWebhooks.getSettings(), DEFAULT_REGISTRY_WEBHOOK_SETTINGS);
+        const settings = structuredClone(DEFAULT_REGISTRY_WEBHOOK_SETTINGS);
+        settings.sources.harbor = { enabled: true, token: 'harbor-token-0123456789' };
+        settings.hostAliases = [{ from: 'registry.internal:5000', to: 'registry.example.com' }];
+        settings.quay.apiBaseUrl = 'https://quay.io';
+        await store.registryWebhooks.putSettings(settings);
+        assert.deepEqual(await store.registryWebhooks.getSettings(), settings);
+        await store.knex('documents').where({ key: 'registry_webhook_settings' }).update({ value: JSON.stringify({ sources: { quay: { enabled: true, token: 't' } } }) });
+        const partial = await store.registryWebhooks.getSettings();
+        assert.deepEqual(partial.sources.quay, { enabled: true, token: 't' });
+        assert.deepEqual(partial.sources.distribution, { enabled: false, token: null });
+        assert.deepEqual(partial.quay.audit, DEFAULT_REGISTRY_WEBHOOK_SETTINGS.quay.audit);
+      });
+
+      it('records deliveries and lists them newest first, filtered and paged', async () => {
+        await store.registryWebhooks.recordDelivery(delivery('rwd_001'));
+        await store.registryWebhooks.recordDelivery(delivery('rwd_002', { source: 'quay', outcome: 'unmatched', repositories: ['quay.io/acme/app'], verification: 'denied', reason: 'x' }));
+        await store.registryWebhooks.recordDelivery(delivery('rwd_003', { outcome: 'rejected', message: 'not an envelope', repositories: [], ignored: [{ reason: 'no_tag', eventId: 'e9' }] }));
+        await store.registryWebhooks.setDeliveryJobs('rwd_001', ['chk_1', 'chk_2']);
+        await store.registryWebhooks.setDeliveryVerification('rwd_001', 'confirmed');
+        const first = await store.registryWebhooks.getDelivery('rwd_001');
+        assert.deepEqual(first, { ...delivery('rwd_001'), jobIds: ['chk_1', 'chk_2'], verification: 'confirmed' });
+        const ids = async (query: Partial<Parameters<typeof store.registryWebhooks.listDeliveries>[0]>) =>
+          (await store.registryWebhooks.listDeliveries({ limit: 50, ...query })).deliveries.map((entry) => entry.id);
+        assert.deepEqual(await ids({}), ['rwd_003', 'rwd_002', 'rwd_001']);
+        assert.deepEqual(await ids({ source: 'quay' }), ['rwd_002']);
+        assert.deepEqual(await ids({ outcome: 'rejected' }), ['rwd_003']);
+        assert.deepEqual(await ids({ repository: 'ACME/web' }), ['rwd_001']);
+        assert.deepEqual(await ids({ repository: '%' }), [], 'like wildcards are literal');
+        const page = await store.registryWebhooks.listDeliveries({ limit: 2 });
+        assert.equal(page.nextCursor, 'rwd_002');
+        const rest = await store.registryWebhooks.listDeliveries({ limit: 2, before: page.nextCursor });
+        assert.deepEqual(rest, { deliveries: [delivery('rwd_001', { jobIds: ['chk_1', 'chk_2'], verification: 'confirmed' })] });
+      });
+
+      it('claims event keys once, reports who holds them, and lets a key go after its window', async () => {
+        const now = new Date('2026-12-01T10:00:00.000Z');
+        const claims = [
+          { key: 'id:e1', windowMs: 86_400_000 },
+          { key: 'body:abc', windowMs: 600_000 },
+        ];
+        assert.deepEqual(await store.registryWebhooks.claimEventKeys('distribution', claims, 'rwd_a', now), new Map());
+        assert.deepEqual(
+          await store.registryWebhooks.claimEventKeys('distribution', [...claims, { key: 'id:e2', windowMs: 86_400_000 }], 'rwd_b', new Date(now.getTime() + 60_000)),
+          new Map([
+            ['id:e1', 'rwd_a'],
+            ['body:abc', 'rwd_a'],
+          ]),
+        );
+        assert.deepEqual(await store.registryWebhooks.claimEventKeys('harbor', claims, 'rwd_c', now), new Map(), 'keys are per source');
+        const later = new Date(now.getTime() + 11 * 60_000);
+        assert.deepEqual(await store.registryWebhooks.claimEventKeys('distribution', claims, 'rwd_d', later), new Map([['id:e1', 'rwd_a']]), 'the body key is free again after 10 minutes');
+        const many = Array.from({ length: 450 }, (_, index) => ({ key: `id:m${index}`, windowMs: 86_400_000 }));
+        assert.equal((await store.registryWebhooks.claimEventKeys('distribution', many, 'rwd_e', now)).size, 0);
+        assert.equal((await store.registryWebhooks.claimEventKeys('distribution', many, 'rwd_f', now)).size, 450);
+      });
+
+      it('gives a key claimed by many deliveries at once to exactly one', async () => {
+        const now = new Date('2026-12-01T10:00:00.000Z');
+        const results = await Promise.all(
+          Array.from({ length: 8 }, (_, index) => store.registryWebhooks.claimEventKeys('quay', [{ key: 'body:race', windowMs: 600_000 }], `rwd_${index}`, now)),
+        );
+        assert.equal(results.filter((held) => held.size === 0).length, 1);
+      });
+
+      it('prunes old deliveries, all but the newest ones, and keys past their use', async () => {
+        for (const id of ['rwd_001', 'rwd_002', 'rwd_003', 'rwd_004']) await store.registryWebhooks.recordDelivery(delivery(id));
+        await store.registryWebhooks.claimEventKeys('distribution', [{ key: 'id:old', windowMs: 1 }], 'rwd_001', new Date('2026-11-01T00:00:00.000Z'));
+        await store.registryWebhooks.claimEventKeys('distribution', [{ key: 'id:new', windowMs: 1 }], 'rwd_004', new Date('2026-12-01T11:00:00.000Z'));
+        const removed = await store.registryWebhooks.prune('2026-12-01T10:00:00.002Z', 2, '2026-12-01T00:00:00.000Z');
+        assert.deepEqual(removed, { deliveries: 2, keys: 1 });
+        assert.deepEqual((await store.registryWebhooks.listDeliveries({ limit: 10 })).deliveries.map((entry) => entry.id), ['rwd_004', 'rwd_003']);
+        assert.deepEqual(await store.registryWebhooks.prune('2026-01-01T00:00:00.000Z', 1, '2026-01-01T00:00:00.000Z'), { deliveries: 1, keys: 0 });
       });
     });
   });

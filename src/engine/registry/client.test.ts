@@ -33,6 +33,21 @@ describe('RegistryClient: HEAD first, caches by digest', () => {
     assert.equal(registry.count({ method: 'GET' }), 2, 'a new digest needs its manifest and config');
   });
 
+  it('lets concurrent lookups of one tag or digest share the request in flight, and asks again afterwards', async () => {
+    const registry = await fakeRegistry();
+    const digest = registry.pushImage('app/shared', 'v1', 'linux/amd64');
+    const registryClient = client();
+    const target = repo(registry, 'app/shared');
+    const resolved = await Promise.all(Array.from({ length: 5 }, () => registryClient.resolveTag(target, 'v1', 'linux/amd64')));
+    assert.ok(resolved.every((entry) => entry.digest === digest));
+    assert.equal(registry.count({ method: 'HEAD', kind: 'manifest' }), 1, 'five checks at once: one HEAD');
+    assert.equal(registry.count({ method: 'GET', kind: 'manifest' }), 1, 'and one manifest GET');
+    assert.equal(registry.count({ method: 'GET', kind: 'blob' }), 1);
+    const moved = registry.pushImage('app/shared', 'v1', 'linux/amd64');
+    assert.equal((await registryClient.headManifest(target, 'v1')).digest, moved, 'a later lookup is a request of its own');
+    assert.equal(registry.count({ method: 'HEAD', kind: 'manifest' }), 2);
+  });
+
   it('falls back to GET and hashes the body when Docker-Content-Digest is missing', async () => {
     const registry = await fakeRegistry();
     registry.omitDigestHeader = true;

@@ -62,6 +62,8 @@ export class RegistryClient {
   private readonly challenges = new Map<string, Challenge>();
   private readonly manifests: LruCache<string, Manifest>;
   private readonly configPlatforms: LruCache<string, { platform?: string }>;
+  private readonly pendingHeads = new Map<string, Promise<ManifestHead>>();
+  private readonly pendingManifests = new Map<string, Promise<Manifest>>();
 
   constructor(options: RegistryClientOptions = {}) {
     this.credentials = options.credentials ?? new DockerCredentials();
@@ -88,8 +90,15 @@ export class RegistryClient {
     return { client, warnings };
   }
 
-  /** The digest a tag (or digest) points at, from one HEAD request. */
-  async headManifest(target: RepositoryRef, reference: string): Promise<ManifestHead> {
+  /**
+   * The digest a tag (or digest) points at, from one HEAD request. Checks running at the same
+   * time (a push notice checks each matched service on its own) share a request in flight.
+   */
+  headManifest(target: RepositoryRef, reference: string): Promise<ManifestHead> {
+    return shared(this.pendingHeads, cacheKey(target, reference), () => this.fetchHead(target, reference));
+  }
+
+  private async fetchHead(target: RepositoryRef, reference: string): Promise<ManifestHead> {
     const response = await this.authorizedExchange(target, {
       method: 'HEAD',
       url: this.url(target, `manifests/${reference}`),
@@ -115,7 +124,11 @@ export class RegistryClient {
     const byDigest = isDigest(digestOrTag);
     const cached = byDigest ? this.manifests.get(cacheKey(target, digestOrTag)) : undefined;
     if (cached) return cached;
+    // What a digest names never changes: concurrent readers of one share its request.
+    return byDigest ? shared(this.pendingManifests, cacheKey(target, digestOrTag), () => this.fetchManifest(target, digestOrTag, true)) : this.fetchManifest(target, digestOrTag, false);
+  }
 
+  private async fetchManifest(target: RepositoryRef, digestOrTag: string, byDigest: boolean): Promise<Manifest> {
     const what = `manifest ${digestOrTag}`;
     const response = await this.authorizedExchange(target, {
       method: 'GET',
@@ -294,6 +307,16 @@ function parseDocument<T>(target: RepositoryRef, what: string, parse: () => T): 
     if (error instanceof ManifestFormatError) throw new RegistryError('invalid_response', target, `${what}: ${error.message}`);
     throw error;
   }
+}
+
+/** The request in flight under `key`, or a new one that others may share until it settles. */
+function shared<T>(pending: Map<string, Promise<T>>, key: string, load: () => Promise<T>): Promise<T> {
+  let request = pending.get(key);
+  if (!request) {
+    request = load().finally(() => pending.delete(key));
+    pending.set(key, request);
+  }
+  return request;
 }
 
 function cacheKey(target: RepositoryRef, digest: string): string {

@@ -5,6 +5,7 @@ import { createDiscoveryProjectsRepository, type DiscoveryProjectsRepository } f
 import { createGithubPackagesRepository, type GithubPackagesRepository } from './github-packages.js';
 import { createIgnoreRulesRepository, type IgnoreRulesRepository } from './ignore-rules.js';
 import { createJobsRepository, type JobsRepository } from './jobs.js';
+import { createNotificationDeliveriesRepository, type NotificationDeliveriesRepository } from './notification-deliveries.js';
 import { createNotificationsRepository, type NotificationsRepository } from './notifications.js';
 import { createServicesRepository, type ServicesRepository } from './services.js';
 import { createSchedulesRepository, type SchedulesRepository } from './schedules.js';
@@ -17,7 +18,8 @@ export { type DatabaseOptions } from './db.js';
 export { type DiscoveryProject } from './discovery-projects.js';
 export { type IgnoreRule } from './ignore-rules.js';
 export { type BackupMode, decodeJobsCursor, encodeJobsCursor, InvalidJobsCursorError, type Job, type JobLog, type JobScope, type JobStatus, type JobSummary, type NewJob } from './jobs.js';
-export { DEFAULT_NOTIFICATION_SETTINGS, type NotificationSettings } from './notifications.js';
+export { type DeliveryAttempt, type DeliveryListQuery, type NewNotificationDelivery, type NotificationDelivery, type NotificationDeliveryStatus } from './notification-deliveries.js';
+export { type ChannelOptions, DEFAULT_NOTIFICATION_SETTINGS, type NotificationChannelKey, type NotificationEventSwitches, type NotificationSettings, type NotificationTemplate, type WebPushSubscription } from './notifications.js';
 export { type ArchiveFilter } from './rows.js';
 export { DEFAULT_SERVICE_SETTINGS } from './service-rows.js';
 export { type BackupOverride, type NewService, type Service, type ServiceCandidate, type ServiceHomepage, type ServiceIgnore, type ServiceSettings, type ServiceStatePatch } from './service-types.js';
@@ -35,6 +37,7 @@ export interface Store {
   settings: SettingsRepository;
   schedules: SchedulesRepository;
   notifications: NotificationsRepository;
+  notificationDeliveries: NotificationDeliveriesRepository;
   githubPackages: GithubPackagesRepository;
   snapshots: SnapshotsRepository;
   backups: BackupsRepository;
@@ -60,6 +63,7 @@ export async function openStore(opts: DatabaseOptions): Promise<Store> {
     settings: createSettingsRepository(knex),
     schedules: createSchedulesRepository(knex),
     notifications: createNotificationsRepository(knex),
+    notificationDeliveries: createNotificationDeliveriesRepository(knex),
     githubPackages: createGithubPackagesRepository(knex),
     snapshots: createSnapshotsRepository(knex),
     backups: createBackupsRepository(knex),

@@ -1,0 +1,55 @@
+// `GET /api/deploy-check/report`: whether this deployment can do its work, check by check, in the
+// order of behaviour.md §C.15. Read-only: it creates no job and sends nothing; every probe of
+// something outside the process (Docker, Compose, files) is bounded by
+// DOCKREV_DEPLOY_CHECK_LOCAL_COMMAND_TIMEOUT_SECONDS, and the independent ones run at once.
+import { nowIso } from '../../time.js';
+import { guarded, type DeployCheckItem, type DeployCheckReport } from './check.js';
+import {
+  authorizationConfigCheck,
+  composeAccessCheck,
+  dockerEngineCheck,
+  imageRefsCheck,
+  requestAuthorizationCheck,
+  updateExecutorCheck,
+  type CoreCheckDeps,
+  type RequestAuthorization,
+} from './core.js';
+import { githubPackagesCheck, notificationChecks, registryAuthCheck, type FeatureCheckDeps } from './features.js';
+
+export type { RequestAuthorization } from './core.js';
+export type { DeployCheckReport } from './check.js';
+
+export type DeployCheckDeps = CoreCheckDeps & FeatureCheckDeps;
+
+export async function deployCheckReport(deps: DeployCheckDeps, request: RequestAuthorization): Promise<DeployCheckReport> {
+  const [docker, compose, images, executor, registry, notifications, github] = await Promise.all([
+    guarded('core.docker_engine', 'core', 'Docker engine reachable', () => dockerEngineCheck(deps)),
+    guarded('core.compose_access', 'core', 'Compose files readable', () => composeAccessCheck(deps)),
+    guarded('core.service_image_ref_valid', 'core', 'Service image references valid', () => imageRefsCheck(deps)),
+    guarded('core.update_executor_ready', 'core', 'Compose CLI ready', () => updateExecutorCheck(deps)),
+    guarded('feature.registry_auth', 'feature', 'Registry credentials', () => registryAuthCheck(deps)),
+    notificationChecks(deps).catch(async (error: unknown) => [await guarded('feature.notifications', 'feature', 'Notifications', () => Promise.reject(error))]),
+    guarded('feature.github_packages', 'feature', 'GitHub Packages webhooks', () => githubPackagesCheck(deps)),
+  ]);
+  const checks: DeployCheckItem[] = [
+    authorizationConfigCheck(request),
+    requestAuthorizationCheck(request),
+    docker,
+    compose,
+    images,
+    executor,
+    registry,
+    ...notifications,
+    github,
+  ];
+  const blockingCheckIds = checks.filter((check) => check.required && check.status === 'fail').map((check) => check.id);
+  return {
+    generatedAt: nowIso(),
+    overall: {
+      result: blockingCheckIds.length > 0 ? 'fail' : 'pass',
+      blockingCheckIds,
+      summary: blockingCheckIds.length > 0 ? 'At least one required capability is unavailable' : 'All required capabilities are available',
+    },
+    checks,
+  };
+}

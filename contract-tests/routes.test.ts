@@ -273,6 +273,10 @@ describe('implemented routes', () => {
         webhook: { enabled: true, url: '******' },
         telegram: { enabled: true, botTokenConfigured: true, chatId: '-10055667788' },
         webPush: { enabled: false, vapidPublicKey: 'BExamplePublic', vapidPrivateKey: '******', vapidSubject: 'mailto:ops@example.com' },
+        ntfy: { enabled: false },
+        gotify: { enabled: false },
+        discord: { enabled: false },
+        slack: { enabled: false },
         events: { update: false, newVersion: true, ghcrWebhookAnomaly: true },
       });
 

@@ -1,7 +1,7 @@
 // Discord: "Execute Webhook" with one embed (title ≤ 256, description ≤ 4096 characters); mentions
 // are switched off so a service name can never ping anyone. Discord answers 204 without `?wait`.
 import type { Channel } from './channel.js';
-import { checkHttpUrl, MASK, mergeOptions, mergeSecret, optionsView, present, urlFieldProblem } from './fields.js';
+import { checkHttpUrl, MASK, mergeOptions, mergeSecret, optionsView, present, urlFieldProblem, urlSecretParts } from './fields.js';
 import { postJson } from './http.js';
 import { absoluteLink, clip, toneOf } from './text.js';
 
@@ -27,7 +27,7 @@ export const discordChannel: Channel<'discord', DiscordMessage> = {
     return { ...mergeOptions('discord', input, stored), ...(webhookUrl ? { webhookUrl } : {}) };
   },
 
-  secrets: (stored) => present(stored.webhookUrl),
+  secrets: (stored) => urlSecretParts(stored.webhookUrl),
 
   problem: (stored) => urlFieldProblem('discord.webhookUrl', stored.webhookUrl),
 

@@ -62,6 +62,28 @@ export function urlFieldProblem(field: string, value: string | undefined): strin
   return problem ? `${field} ${problem}` : undefined;
 }
 
+/**
+ * The parts of a secret URL a service might echo on their own: the URL, its path and query, the
+ * last path segment and any long one (tokens), query values and credentials.
+ */
+export function urlSecretParts(value: string | undefined): string[] {
+  if (!value) return [];
+  const parts = [value];
+  try {
+    const url = new URL(value);
+    const segments = url.pathname.split('/').filter(Boolean).map((segment) => decodeURIComponent(segment));
+    if (url.pathname !== '/') parts.push(`${url.pathname}${url.search}`, url.pathname);
+    const last = segments.at(-1);
+    if (last) parts.push(last);
+    parts.push(...segments.filter((segment) => segment.length >= 16));
+    for (const [, query] of url.searchParams) parts.push(query);
+    if (url.password) parts.push(url.password, decodeURIComponent(url.password));
+  } catch {
+    // not a URL: the value itself is the secret
+  }
+  return [...new Set(parts.filter(Boolean))];
+}
+
 /** A stored settings' secret, listed only when set. */
 export function present(...values: (string | undefined)[]): string[] {
   return values.filter((value): value is string => Boolean(value));

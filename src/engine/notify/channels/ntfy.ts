@@ -2,7 +2,7 @@
 // click}`), so titles need no header encoding. The topic URL is a secret: on a public server the
 // topic name is the password. An access token goes in `Authorization: Bearer`.
 import type { Channel } from './channel.js';
-import { checkHttpUrl, invalidField, MASK, mergeOptions, mergeSecret, optionsView, present, urlFieldProblem } from './fields.js';
+import { checkHttpUrl, invalidField, MASK, mergeOptions, mergeSecret, optionsView, present, urlFieldProblem, urlSecretParts } from './fields.js';
 import { postJson } from './http.js';
 import { absoluteLink, clip, toneOf } from './text.js';
 
@@ -57,7 +57,7 @@ export const ntfyChannel: Channel<'ntfy', NtfyMessage> = {
     };
   },
 
-  secrets: (stored) => present(stored.topicUrl, stored.token),
+  secrets: (stored) => [...urlSecretParts(stored.topicUrl), ...present(stored.token)],
 
   problem(stored) {
     const problem = urlFieldProblem('ntfy.topicUrl', stored.topicUrl);

@@ -1,7 +1,7 @@
 // Slack: an incoming webhook with Block Kit blocks (header ≤ 150, section ≤ 3000 characters) and a
 // plain `text` fallback for notifications. Slack answers 200 `ok`, errors as text (`invalid_blocks`).
 import type { Channel } from './channel.js';
-import { checkHttpUrl, MASK, mergeOptions, mergeSecret, optionsView, present, urlFieldProblem } from './fields.js';
+import { checkHttpUrl, MASK, mergeOptions, mergeSecret, optionsView, present, urlFieldProblem, urlSecretParts } from './fields.js';
 import { postJson } from './http.js';
 import { absoluteLink, clip } from './text.js';
 
@@ -34,7 +34,7 @@ export const slackChannel: Channel<'slack', SlackMessage> = {
     return { ...mergeOptions('slack', input, stored), ...(webhookUrl ? { webhookUrl } : {}) };
   },
 
-  secrets: (stored) => present(stored.webhookUrl),
+  secrets: (stored) => urlSecretParts(stored.webhookUrl),
 
   problem: (stored) => urlFieldProblem('slack.webhookUrl', stored.webhookUrl),
 

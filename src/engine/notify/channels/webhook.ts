@@ -1,7 +1,7 @@
 // Webhook: an HTTP POST of the v2 payload as JSON (behaviour.md §F.4). The URL is a secret: it
 // often carries a token.
 import type { Channel, NotificationPayload } from './channel.js';
-import { checkHttpUrl, MASK, mergeOptions, mergeSecret, optionsView, present, urlFieldProblem } from './fields.js';
+import { checkHttpUrl, MASK, mergeOptions, mergeSecret, optionsView, present, urlFieldProblem, urlSecretParts } from './fields.js';
 import { postJson } from './http.js';
 
 export const webhookChannel: Channel<'webhook', NotificationPayload> = {
@@ -18,7 +18,7 @@ export const webhookChannel: Channel<'webhook', NotificationPayload> = {
     return { ...mergeOptions('webhook', input, stored), ...(url ? { url } : {}) };
   },
 
-  secrets: (stored) => present(stored.url),
+  secrets: (stored) => urlSecretParts(stored.url),
 
   problem: (stored) => urlFieldProblem('webhook.url', stored.url),
 

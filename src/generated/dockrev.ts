@@ -833,12 +833,15 @@ export interface paths {
          *     `discord.webhookUrl` and `slack.webhookUrl`: the stored value is kept when the field is
          *     omitted, `null`, blank or the mask (`"******"` or `"••••••••••••••••"`); any other value
          *     replaces it. `telegram.chatId`: omitted, `null` or the mask keep the stored value, blank
-         *     clears it, anything else is stored trimmed. Other plain fields are stored as sent (omitted
-         *     or `null` clears them). `telegram.botTokenConfigured` is accepted (a GET body can be sent
-         *     back) and ignored.
+         *     clears it, anything else is stored trimmed. `webPush.vapidPublicKey` and `webPush.vapidSubject` are
+         *     stored as sent (omitted or `null` clears them, as before). The other plain fields of the new
+         *     channels (`ntfy.priority`, `ntfy.tags`, `gotify.serverUrl`, `gotify.priority`) are kept when
+         *     omitted and cleared by `null`. `telegram.botTokenConfigured` is accepted (a GET body can be
+         *     sent back) and ignored.
          *
          *     Per channel, `events` (single switches overriding the default block) and `template`
-         *     (`title`, `body`: Mustache templates) are kept when omitted and cleared by `null`.
+         *     (`title`, `body`: Mustache templates) are kept when omitted and cleared by `null`; a
+         *     `template` object replaces the stored one (a missing, `null` or blank field means none).
          *     Template variables: `{{stack}}`, `{{service}}`, `{{currentTag}}`, `{{candidateTag}}`,
          *     `{{status}}`, `{{jobUrl}}`, `{{title}}`, `{{summary}}`, `{{detail}}`, and every field of the
          *     v2 payload (`{{kind}}`, `{{job.id}}`, `{{links.primaryUrl}}`, …). Values are inserted as
@@ -1397,13 +1400,23 @@ export interface paths {
          *     `401 auth_required`.
          *
          *     Checks, in order: `core.forward_auth_authorization_config`,
-         *     `core.forward_auth_request_authorization`, `core.docker_engine`, `core.compose_access`,
-         *     `core.service_image_ref_valid`, `core.update_executor_ready`, `feature.registry_auth`,
-         *     `feature.notifications.<channel>`, `feature.github_packages`.
+         *     `core.forward_auth_request_authorization`, `core.docker_engine` (`docker info`),
+         *     `core.compose_access` (every Compose and env file of active stacks and discovered projects
+         *     absolute and readable; none known fails), `core.service_image_ref_valid`,
+         *     `core.update_executor_ready` (`<compose bin> version`), `feature.registry_auth`, then one
+         *     `feature.notifications.<channel>` per channel in send order (`webhook`, `telegram`, `email`,
+         *     `webPush`, `ntfy`, `gotify`, `discord`, `slack`), and `feature.github_packages`.
          *
          *     A feature switched off is `na` with `naReason: disabled_by_switch` and `required: false`;
-         *     switched on but misconfigured it is `fail` **and** `required: true`. `overall.result` is
-         *     `fail` exactly when some check is required and failed; those are `blockingCheckIds`.
+         *     switched on but misconfigured it is `fail` **and** `required: true` (e.g. a channel without
+         *     its URL or token, GitHub packages with `callbackUrl(invalid_scheme)` or
+         *     `repos(selected=0)`). `warn` marks something that works but deserves a look (Web Push with no
+         *     subscription, the development bypass admitting this request). `overall.result` is `fail`
+         *     exactly when some check is required and failed; those are `blockingCheckIds`.
+         *
+         *     Channels are checked from their settings only: nothing is sent (`POST
+         *     /api/notifications/test` does that). Every local probe (Docker, Compose, files) is bounded
+         *     by `DOCKREV_DEPLOY_CHECK_LOCAL_COMMAND_TIMEOUT_SECONDS`; evidence never holds a secret.
          */
         get: operations["getDeployCheckReport"];
         put?: never;
@@ -2497,7 +2510,7 @@ export interface components {
         NotificationSecretInput: string | null;
         /** @description The channel's own event switches; omitted keeps them, `null` clears them. */
         NotificationEventOverridesInput: null | components["schemas"]["NotificationEventOverrides"];
-        /** @description The channel's templates; omitted keeps them, `null` clears them, a `null` or blank field clears that field. */
+        /** @description The channel's templates; omitted keeps them, `null` clears them; an object replaces them (a missing, `null` or blank field means none). */
         NotificationTemplateInput: null | {
             title?: string | null;
             body?: string | null;

@@ -38,6 +38,24 @@ export interface HttpDouble<T> {
   close(): Promise<void>;
 }
 
+/** Resolves with `items` once it holds `count`; each waiter in `waiters` is woken after an arrival. */
+export function waitForCount<T>(items: T[], count: number, waiters: Set<() => void>, label: string, timeoutMs = 20_000): Promise<T[]> {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      if (items.length < count) return;
+      waiters.delete(check);
+      clearTimeout(timer);
+      resolve(items);
+    };
+    const timer = setTimeout(() => {
+      waiters.delete(check);
+      reject(new Error(`${label}: ${items.length} of ${count} messages after ${timeoutMs} ms`));
+    }, timeoutMs);
+    waiters.add(check);
+    check();
+  });
+}
+
 /** `handle` returns the answer and, when the service would take the message, what it stored. */
 export async function startHttpDouble<T>(handle: (request: ReceivedRequest) => { answer: Answer; accepted?: T }): Promise<HttpDouble<T>> {
   const accepted: T[] = [];
@@ -85,22 +103,7 @@ export async function startHttpDouble<T>(handle: (request: ReceivedRequest) => {
     override(next) {
       override = next;
     },
-    waitForAccepted(count, timeoutMs = 20_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          if (accepted.length < count) return;
-          waiters.delete(check);
-          clearTimeout(timer);
-          resolve(accepted);
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`${url}: ${accepted.length} of ${count} messages after ${timeoutMs} ms`));
-        }, timeoutMs);
-        waiters.add(check);
-        check();
-      });
-    },
+    waitForAccepted: (count, timeoutMs) => waitForCount(accepted, count, waiters, url, timeoutMs),
     async close() {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));

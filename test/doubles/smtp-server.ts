@@ -3,6 +3,7 @@
 import type { AddressInfo } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
+import { waitForCount } from './http-double.js';
 
 export interface SmtpDouble {
   port: number;
@@ -45,22 +46,7 @@ export async function startSmtpServer(options: { user: string; password: string 
     port,
     messages,
     recipients,
-    waitForMessages(count, timeoutMs = 20_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          if (messages.length < count) return;
-          waiters.delete(check);
-          clearTimeout(timer);
-          resolve(messages);
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`smtp: ${messages.length} of ${count} messages after ${timeoutMs} ms`));
-        }, timeoutMs);
-        waiters.add(check);
-        check();
-      });
-    },
+    waitForMessages: (count, timeoutMs) => waitForCount(messages, count, waiters, 'smtp', timeoutMs),
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

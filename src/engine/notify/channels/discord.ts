@@ -1,7 +1,7 @@
 // Discord: "Execute Webhook" with one embed (title ≤ 256, description ≤ 4096 characters); mentions
 // are switched off so a service name can never ping anyone. Discord answers 204 without `?wait`.
 import type { Channel } from './channel.js';
-import { checkHttpUrl, MASK, mergeOptions, mergeSecret, optionsView, present, urlFieldProblem, urlSecretParts } from './fields.js';
+import { secretUrlSettings } from './fields.js';
 import { postJson } from './http.js';
 import { absoluteLink, clip, toneOf } from './text.js';
 
@@ -18,18 +18,7 @@ export const discordChannel: Channel<'discord', DiscordMessage> = {
   label: 'Discord',
   timeoutMs: 8000,
 
-  view(stored) {
-    return { ...optionsView(stored), ...(stored.webhookUrl ? { webhookUrl: MASK } : {}) };
-  },
-
-  merge(input, stored) {
-    const webhookUrl = checkHttpUrl(mergeSecret(input.webhookUrl, stored.webhookUrl), 'discord.webhookUrl');
-    return { ...mergeOptions('discord', input, stored), ...(webhookUrl ? { webhookUrl } : {}) };
-  },
-
-  secrets: (stored) => urlSecretParts(stored.webhookUrl),
-
-  problem: (stored) => urlFieldProblem('discord.webhookUrl', stored.webhookUrl),
+  ...secretUrlSettings('discord', 'webhookUrl'),
 
   render(message) {
     const link = absoluteLink(message.link);

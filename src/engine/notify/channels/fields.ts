@@ -3,7 +3,7 @@
 import { DomainError } from '../../../errors.js';
 import type { ChannelOptions, NotificationEventSwitches, NotificationTemplate } from '../../../store/index.js';
 import { templateProblem } from '../template.js';
-import type { ChannelKey } from './channel.js';
+import type { Channel, ChannelKey, ChannelView, StoredChannel } from './channel.js';
 
 /** What a stored secret reads as in responses. */
 export const MASK = '******';
@@ -131,4 +131,22 @@ export function optionsView(stored: ChannelOptions): Pick<ChannelOptions, 'enabl
   if (stored.events && Object.keys(stored.events).length > 0) view.events = { ...stored.events };
   if (stored.template && (stored.template.title || stored.template.body)) view.template = { ...stored.template };
   return view;
+}
+
+/**
+ * The settings of a channel that is one secret URL (webhook, Discord, Slack): masked in views,
+ * kept when a mask comes back, an http(s) URL or refused naming the field.
+ */
+export function secretUrlSettings<K extends 'webhook' | 'discord' | 'slack'>(key: K, field: string): Pick<Channel<K, unknown>, 'view' | 'merge' | 'secrets' | 'problem'> {
+  const path = `${key}.${field}`;
+  const valueOf = (stored: StoredChannel<K>) => (stored as unknown as Record<string, string | undefined>)[field];
+  return {
+    view: (stored) => ({ ...optionsView(stored), ...(valueOf(stored) ? { [field]: MASK } : {}) }) as ChannelView<K>,
+    merge(input, stored) {
+      const value = checkHttpUrl(mergeSecret((input as unknown as Record<string, string | null | undefined>)[field], valueOf(stored)), path);
+      return { ...mergeOptions(key, input, stored), ...(value ? { [field]: value } : {}) } as StoredChannel<K>;
+    },
+    secrets: (stored) => urlSecretParts(valueOf(stored)),
+    problem: (stored) => urlFieldProblem(path, valueOf(stored)),
+  };
 }

@@ -1,7 +1,7 @@
 // Slack: an incoming webhook with Block Kit blocks (header ≤ 150, section ≤ 3000 characters) and a
 // plain `text` fallback for notifications. Slack answers 200 `ok`, errors as text (`invalid_blocks`).
 import type { Channel } from './channel.js';
-import { checkHttpUrl, MASK, mergeOptions, mergeSecret, optionsView, present, urlFieldProblem, urlSecretParts } from './fields.js';
+import { secretUrlSettings } from './fields.js';
 import { postJson } from './http.js';
 import { absoluteLink, clip } from './text.js';
 
@@ -25,18 +25,7 @@ export const slackChannel: Channel<'slack', SlackMessage> = {
   label: 'Slack',
   timeoutMs: 8000,
 
-  view(stored) {
-    return { ...optionsView(stored), ...(stored.webhookUrl ? { webhookUrl: MASK } : {}) };
-  },
-
-  merge(input, stored) {
-    const webhookUrl = checkHttpUrl(mergeSecret(input.webhookUrl, stored.webhookUrl), 'slack.webhookUrl');
-    return { ...mergeOptions('slack', input, stored), ...(webhookUrl ? { webhookUrl } : {}) };
-  },
-
-  secrets: (stored) => urlSecretParts(stored.webhookUrl),
-
-  problem: (stored) => urlFieldProblem('slack.webhookUrl', stored.webhookUrl),
+  ...secretUrlSettings('slack', 'webhookUrl'),
 
   render(message) {
     const link = absoluteLink(message.link);

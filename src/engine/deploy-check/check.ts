@@ -1,6 +1,5 @@
 // The shape of a deploy-check item and the helpers every check uses to build one.
 import type { components } from '../../generated/dockrev.js';
-import { errorText } from '../../errors.js';
 
 export type DeployCheckItem = components['schemas']['DeployCheckItem'];
 export type DeployCheckReport = components['schemas']['DeployCheckReport'];
@@ -34,21 +33,6 @@ export async function within<T>(ms: number, what: string, probe: Promise<T>): Pr
     return await Promise.race([probe, deadline]);
   } finally {
     clearTimeout(timer);
-  }
-}
-
-/** A check that threw is a failed check, never a failed report. */
-export async function guarded(id: string, group: DeployCheckItem['group'], title: string, run: () => Promise<DeployCheckItem>): Promise<DeployCheckItem> {
-  try {
-    return await run();
-  } catch (error) {
-    return failed(id, group, {
-      title,
-      summary: `The check could not run: ${errorText(error)}`,
-      impact: 'Whether this capability works is unknown.',
-      evidence: `error=${errorText(error)}`,
-      recommendation: 'Look at the server log for details and run the report again.',
-    });
   }
 }
 

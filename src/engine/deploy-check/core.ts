@@ -130,9 +130,13 @@ export async function composeAccessCheck(deps: CoreCheckDeps): Promise<DeployChe
       recommendation: 'Start a Compose project on this host and run a discovery scan.',
     });
   }
-  const problems = (await within(deps.config.deployCheckCommandTimeoutSeconds * 1000, 'file access', Promise.all(files.map(unreadable)))).filter(
-    (problem): problem is string => problem !== undefined,
-  );
+  let problems: string[];
+  try {
+    const checked = await within(deps.config.deployCheckCommandTimeoutSeconds * 1000, 'file access', Promise.all(files.map(unreadable)));
+    problems = checked.filter((problem): problem is string => problem !== undefined);
+  } catch (error) {
+    problems = [`(${errorText(error)})`];
+  }
   const evidence = `stacks=${stacks.length}; discoveredProjects=${projects.length}; files=${files.length}; unreadable=${list(problems)}`;
   if (problems.length > 0) {
     return failed(id, 'core', {

@@ -2,11 +2,12 @@
 // (`disabled_by_switch`); switched on but misconfigured → `fail` and required (behaviour.md §C.15).
 // These read configuration only: no notification is sent and no external service is called.
 import type { Config } from '../../config.js';
+import { errorText } from '../../errors.js';
 import type { NotificationSettings, Store } from '../../store/index.js';
 import { serviceImageRef } from '../check/checker.js';
 import type { AnyChannel } from '../notify/channels/channel.js';
 import { CHANNELS } from '../notify/channels/index.js';
-import { loadDockerCredentials } from '../registry/index.js';
+import { DockerCredentials, loadDockerCredentials } from '../registry/index.js';
 import { failed, list, notApplicable, passed, warned, within, type DeployCheckItem } from './check.js';
 
 export interface FeatureCheckDeps {
@@ -30,7 +31,9 @@ export async function registryAuthCheck(deps: FeatureCheckDeps): Promise<DeployC
       recommendation: 'Set DOCKREV_DOCKER_CONFIG to a config.json (docker login) when services use private registries.',
     });
   }
-  const { credentials, warnings } = await within(deps.config.deployCheckCommandTimeoutSeconds * 1000, 'reading the docker config', loadDockerCredentials(path));
+  const { credentials, warnings } = await within(deps.config.deployCheckCommandTimeoutSeconds * 1000, 'reading the docker config', loadDockerCredentials(path)).catch(
+    (error: unknown) => ({ credentials: new DockerCredentials(), warnings: [errorText(error)] }),
+  );
   const withCredentials = credentials.registries().sort();
   const anonymous = used.filter((registry) => !credentials.forRegistry(registry));
   const evidence = `dockerConfig=${path}; credentials=${list(withCredentials)}; registriesUsed=${list(used)}; anonymous=${list(anonymous)}`;

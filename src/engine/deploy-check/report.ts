@@ -3,7 +3,7 @@
 // something outside the process (Docker, Compose, files) is bounded by
 // DOCKREV_DEPLOY_CHECK_LOCAL_COMMAND_TIMEOUT_SECONDS, and the independent ones run at once.
 import { nowIso } from '../../time.js';
-import { guarded, type DeployCheckItem, type DeployCheckReport } from './check.js';
+import type { DeployCheckItem, DeployCheckReport } from './check.js';
 import {
   authorizationConfigCheck,
   composeAccessCheck,
@@ -22,14 +22,15 @@ export type { DeployCheckReport } from './check.js';
 export type DeployCheckDeps = CoreCheckDeps & FeatureCheckDeps;
 
 export async function deployCheckReport(deps: DeployCheckDeps, request: RequestAuthorization): Promise<DeployCheckReport> {
+  // A probe that fails is a failed check; a store that fails fails the report (it could not be trusted).
   const [docker, compose, images, executor, registry, notifications, github] = await Promise.all([
-    guarded('core.docker_engine', 'core', 'Docker engine reachable', () => dockerEngineCheck(deps)),
-    guarded('core.compose_access', 'core', 'Compose files readable', () => composeAccessCheck(deps)),
-    guarded('core.service_image_ref_valid', 'core', 'Service image references valid', () => imageRefsCheck(deps)),
-    guarded('core.update_executor_ready', 'core', 'Compose CLI ready', () => updateExecutorCheck(deps)),
-    guarded('feature.registry_auth', 'feature', 'Registry credentials', () => registryAuthCheck(deps)),
-    notificationChecks(deps).catch(async (error: unknown) => [await guarded('feature.notifications', 'feature', 'Notifications', () => Promise.reject(error))]),
-    guarded('feature.github_packages', 'feature', 'GitHub Packages webhooks', () => githubPackagesCheck(deps)),
+    dockerEngineCheck(deps),
+    composeAccessCheck(deps),
+    imageRefsCheck(deps),
+    updateExecutorCheck(deps),
+    registryAuthCheck(deps),
+    notificationChecks(deps),
+    githubPackagesCheck(deps),
   ]);
   const checks: DeployCheckItem[] = [
     authorizationConfigCheck(request),

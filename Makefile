@@ -39,7 +39,8 @@ test: lint build
 	scripts/test.sh
 
 # N running services (BENCH_SERVICES, default 200) over M repositories (BENCH_REPOS, default 50):
-# a full check through the API against the floor; figures in .tmp/bench/check.json. See bench/.
+# a full check through the API against the floor; figures in .tmp/bench/check.json. Then the update
+# overhead, event subscribers, and notification latency (.tmp/bench/notify.json). See bench/.
 bench: build
 	bench/run.sh
 

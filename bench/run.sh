@@ -28,3 +28,4 @@ node dist/bench/check.bench.js
 node dist/bench/update.bench.js
 node dist/bench/events.bench.js
 node dist/bench/registry-push.bench.js
+node dist/bench/notify.bench.js

@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import supertest from 'supertest';
 import { loadConfig } from '../src/config.js';
 import { Engine } from '../src/engine/engine.js';
@@ -91,6 +91,8 @@ export interface StartOptions {
   /** Reuse an existing database file (restart tests). */
   sqlitePath?: string;
   databaseUrl?: string;
+  /** The server's logger (default: silent), e.g. to search its output for a planted secret. */
+  logger?: Logger;
 }
 
 /** Starts the real app on a fresh SQLite file (or the given database) with test-quiet logging. */
@@ -99,7 +101,7 @@ export async function startApi(options: StartOptions = {}): Promise<Api> {
   const sqlitePath = options.sqlitePath ?? join(dir!, 'dockrev.sqlite3');
   const config = loadConfig({ DOCKREV_DB_PATH: sqlitePath, DOCKREV_LOG_LEVEL: 'silent', ...options.env });
   const store = await openStore({ databaseUrl: options.databaseUrl, sqlitePath });
-  const logger = pino({ level: 'silent' });
+  const logger = options.logger ?? pino({ level: 'silent' });
   const engine = await Engine.create({ config, store, logger });
   const app = await createApp({ config, store, engine, logger });
   const agent = supertest(app);

@@ -30,7 +30,7 @@ describe('implemented routes', () => {
   let api: Api;
   const as = { user: 'ops' };
   before(async () => {
-    api = await startApi({ env: { DOCKREV_AUTH_ALLOWED_USER: 'ops', APP_EFFECTIVE_VERSION: '9.9.9-test' } });
+    api = await startApi({ env: { DOCKREV_AUTH_ALLOWED_USER: 'ops', APP_EFFECTIVE_VERSION: '9.9.9-test', DOCKER_HOST: 'unix:///nonexistent/docker.sock' } });
   });
   after(() => api.close());
 
@@ -273,6 +273,10 @@ describe('implemented routes', () => {
         webhook: { enabled: true, url: '******' },
         telegram: { enabled: true, botTokenConfigured: true, chatId: '-10055667788' },
         webPush: { enabled: false, vapidPublicKey: 'BExamplePublic', vapidPrivateKey: '******', vapidSubject: 'mailto:ops@example.com' },
+        ntfy: { enabled: false },
+        gotify: { enabled: false },
+        discord: { enabled: false },
+        slack: { enabled: false },
         events: { update: false, newVersion: true, ghcrWebhookAnomaly: true },
       });
 
@@ -292,6 +296,56 @@ describe('implemented routes', () => {
 
       await api.call('putNotificationSettings', { ...as, body: { ...disabled, webhook: { enabled: true, url: 'https://hooks.example.com/new' } } });
       assert.equal((await api.store.notifications.getSettings()).webhook.url, 'https://hooks.example.com/new');
+    });
+  });
+
+  describe('notification test sends, deliveries and validation', () => {
+    const disabled = { email: { enabled: false }, webhook: { enabled: false }, telegram: { enabled: false }, webPush: { enabled: false } };
+    it('answers a test send per channel tried, records it, and pages the delivery log', async () => {
+      await api.call('putNotificationSettings', { ...as, body: { ...disabled, webhook: { enabled: true } } });
+      const stored = await api.store.notifications.getSettings();
+      await api.store.notifications.putSettings({ ...stored, webhook: { enabled: true } });
+      const sent = await api.call('sendTestNotification', { ...as, body: { message: 'hi' } });
+      assert.deepEqual(sent.body, { ok: true, results: { webhook: { ok: false, error: 'webhook.url missing' } } });
+      const noBody = await api.call('sendTestNotification', { ...as, body: { channel: 'discord' } });
+      assert.deepEqual(noBody.body.results, { discord: { ok: false, error: 'discord.webhookUrl missing' } });
+
+      const page = (await api.call('listNotificationDeliveries', { ...as, query: { kind: 'notification_test', perPage: 1 } })).body;
+      assert.deepEqual([page.page, page.perPage, page.total, page.deliveries.length], [1, 1, 2, 1]);
+      assert.equal(page.deliveries[0].channel, 'discord');
+      assert.equal((await api.call('listNotificationDeliveries', { ...as, query: { page: 3, perPage: 1 } })).body.deliveries.length, 0);
+      const invalid: Record<string, string | number>[] = [{ perPage: 0 }, { perPage: 201 }, { channel: 'matrix' }, { status: 'lost' }, { page: 0 }];
+      for (const query of invalid) {
+        assert.equal((await api.call('listNotificationDeliveries', { ...as, query })).status, 400, JSON.stringify(query));
+      }
+      assert.equal((await api.call('sendTestNotification', { ...as, body: { channel: 'pager' } })).status, 400);
+      await api.call('putNotificationSettings', { ...as, body: disabled });
+    });
+
+    it('refuses a settings value that could never work, naming the field', async () => {
+      const bad = await api.call('putNotificationSettings', { ...as, body: { ...disabled, gotify: { enabled: true, serverUrl: 'ftp://gotify.example' } } });
+      assert.equal(bad.status, 400);
+      assert.equal(bad.body.error.code, 'invalid_argument');
+      assert.equal(bad.body.error.details.field, 'gotify.serverUrl');
+      const template = await api.call('putNotificationSettings', { ...as, body: { ...disabled, telegram: { enabled: true, template: { title: '{{/closing}}' } } } });
+      assert.equal(template.body.error.details.field, 'telegram.template.title');
+    });
+  });
+
+  describe('deploy check report', () => {
+    it('reports every check without creating a job; an unreachable Docker engine blocks', async () => {
+      const jobs = (await api.store.jobs.list({ limit: 200 })).jobs.length;
+      const report = (await api.call('getDeployCheckReport', as)).body;
+      assert.equal(report.checks[0].id, 'core.forward_auth_authorization_config');
+      assert.equal(report.checks[0].status, 'pass');
+      assert.match(report.checks[1].evidence, /^currentUser=ops; currentGroups=\[\]; matchedBy=user$/);
+      const docker = report.checks.find((check: any) => check.id === 'core.docker_engine');
+      assert.deepEqual([docker.status, docker.required], ['fail', true]);
+      assert.ok(report.overall.blockingCheckIds.includes('core.docker_engine'));
+      assert.equal(report.overall.result, 'fail');
+      assert.equal(report.overall.summary, 'At least one required capability is unavailable');
+      for (const check of report.checks.filter((item: any) => item.status === 'na')) assert.equal(check.required, false, check.id);
+      assert.equal((await api.store.jobs.list({ limit: 200 })).jobs.length, jobs);
     });
   });
 

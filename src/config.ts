@@ -34,6 +34,12 @@ export interface Config {
   discovery: { intervalSeconds: number; maxActions: number };
   runtimeScanIntervalSeconds: number;
   deployCheckCommandTimeoutSeconds: number;
+  notifications: {
+    /** Bot API base URL (a local double in tests). */
+    telegramApiBaseUrl: string;
+    /** The first retry of a failed send waits this long; each later one twice as long. */
+    retryBaseSeconds: number;
+  };
   registryRetry: RetryPolicy;
   updateRetry: RetryPolicy;
   /** How long a recreated container may take to become healthy before the update rolls back. */
@@ -251,6 +257,10 @@ export function loadConfig(env: Env = process.env): Config {
     },
     runtimeScanIntervalSeconds: read.int('DOCKREV_RUNTIME_SCAN_INTERVAL_SECONDS', 600, 30),
     deployCheckCommandTimeoutSeconds: read.int('DOCKREV_DEPLOY_CHECK_LOCAL_COMMAND_TIMEOUT_SECONDS', 12, 1),
+    notifications: {
+      telegramApiBaseUrl: read.httpUrl('DOCKREV_TELEGRAM_API_BASE_URL', 'https://api.telegram.org'),
+      retryBaseSeconds: read.int('DOCKREV_NOTIFICATION_RETRY_BASE_SECONDS', 60, 1, 86_400),
+    },
     registryRetry: read.retry('DOCKREV_REGISTRY_RETRY', { maxAttempts: 3, baseMs: 250, maxMs: 2000 }),
     updateRetry: read.retry('DOCKREV_UPDATE_IDEMPOTENT_RETRY', { maxAttempts: 3, baseMs: 300, maxMs: 3000 }),
     updateHealthTimeoutSeconds: read.int('DOCKREV_UPDATE_HEALTH_TIMEOUT_SECONDS', 90, 1, 3600),

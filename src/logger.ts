@@ -1,9 +1,9 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 import type { Config } from './config.js';
 
 /** JSON-lines logger; header and secret fields are redacted wherever they appear. */
-export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
-  return pino({
+export function createLogger(config: Pick<Config, 'logLevel'>, destination?: DestinationStream): Logger {
+  const options = {
     level: config.logLevel,
     base: { service: 'dockrev-api' },
     redact: {
@@ -19,8 +19,12 @@ export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
         '*.botToken',
         '*.smtpUrl',
         '*.vapidPrivateKey',
+        '*.appToken',
+        '*.webhookUrl',
+        '*.topicUrl',
       ],
       censor: '[redacted]',
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

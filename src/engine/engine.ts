@@ -6,10 +6,13 @@ import { serviceImageRef } from './check/checker.js';
 import { Checks } from './check/checks.js';
 import type { PushOrigin } from './check/push.js';
 import { checkTarget, type CheckOrigin, type JobOrigin } from './check/targets.js';
+import { deployCheckReport, type DeployCheckReport, type RequestAuthorization } from './deploy-check/report.js';
 import { DiscoveryScanner } from './discovery/index.js';
 import { DockerEngine, DockerStateCache, stackStatus, type StackStatus } from './docker/index.js';
 import { EngineEvents, pendingEvent } from './events.js';
 import { JobRunner } from './jobs/runner.js';
+import { Notifier, type TestNotificationInput } from './notify/notifier.js';
+import { putNotificationSettings, type NotificationSettingsInput } from './notify/settings.js';
 import { RegistryClient, type RegistryClientOptions } from './registry/index.js';
 import { Scheduler } from './schedule/scheduler.js';
 import { putSystemSettings, type SystemSettingsInput } from './settings.js';
@@ -57,6 +60,8 @@ export class Engine {
   /** Registry push receivers, their settings and deliveries, and the Quay notifications Dockrev manages. */
   readonly registryWebhooks: RegistryWebhooks;
   private readonly executor: UpdateDeps;
+  /** Sends notifications for finished updates, new versions and audit anomalies; retries failed sends. */
+  readonly notifier: Notifier;
   private readonly timers: NodeJS.Timeout[] = [];
 
   private constructor(
@@ -93,6 +98,19 @@ export class Engine {
     });
     // The Quay audit's schedule depends on both sections (its cron, the public base URL).
     this.events.on('settings.changed', ({ section }) => (section === 'system' || section === 'registry_webhooks' ? this.scheduler.reload() : undefined));
+    const { retryBaseSeconds, telegramApiBaseUrl } = config.notifications;
+    this.notifier = new Notifier({
+      store,
+      logger,
+      events: this.events,
+      scheduler: this.scheduler,
+      appVersion: config.appVersion,
+      telegramApiBaseUrl,
+      retryBaseMs: retryBaseSeconds * 1000,
+      retryScanSeconds: Math.min(30, retryBaseSeconds),
+      // Version inference is built on its own branch; its `whenSettled` is wired here when it lands.
+      inference: undefined,
+    });
   }
 
   /** The scheduled update check: every stack, reason `schedule`; a check still running from before is left to finish. */
@@ -131,6 +149,23 @@ export class Engine {
   async putSettings(body: SystemSettingsInput): Promise<void> {
     await putSystemSettings(this.options.store, body);
     this.events.publish('settings.changed', { section: 'system' });
+  }
+
+  /** Stores the notification settings (`PUT /api/notifications`); a bad value is refused naming its field. */
+  async putNotificationSettings(body: NotificationSettingsInput): Promise<void> {
+    await putNotificationSettings(this.options.store, body);
+    this.events.publish('settings.changed', { section: 'notifications' });
+  }
+
+  /** `POST /api/notifications/test`: results per channel tried. */
+  sendTestNotification(input: TestNotificationInput) {
+    return this.notifier.sendTest(input);
+  }
+
+  /** `GET /api/deploy-check/report` for the request that asks (read-only, every probe bounded). */
+  deployCheckReport(request: RequestAuthorization): Promise<DeployCheckReport> {
+    const { config, store } = this.options;
+    return deployCheckReport({ config, store, docker: this.docker }, request);
   }
 
   static async create(options: EngineOptions): Promise<Engine> {

@@ -808,25 +808,52 @@ export interface paths {
         };
         /**
          * Read notification settings
-         * @description Secrets (`email.smtpUrl`, `webhook.url`, `webPush.vapidPrivateKey`) are returned as the mask
-         *     `"******"` when stored and omitted when unset. `telegram.botToken` is never returned;
-         *     `telegram.botTokenConfigured` says whether one is stored. `telegram.chatId`,
-         *     `webPush.vapidPublicKey` and `webPush.vapidSubject` are plain and omitted when unset.
-         *     Defaults: every channel disabled, every event switch on.
+         * @description Eight channels: `email`, `webhook`, `telegram`, `webPush` (the original four) and `ntfy`,
+         *     `gotify`, `discord`, `slack`. Secrets (`email.smtpUrl`, `webhook.url`,
+         *     `webPush.vapidPrivateKey`, `ntfy.topicUrl`, `ntfy.token`, `gotify.appToken`,
+         *     `discord.webhookUrl`, `slack.webhookUrl`) are returned as the mask `"******"` when stored
+         *     and omitted when unset. `telegram.botToken` is never returned; `telegram.botTokenConfigured`
+         *     says whether one is stored. Other fields are plain and omitted when unset.
+         *
+         *     `events` is the default event filter of every channel; a channel's own `events` (present
+         *     only when set) overrides single switches for that channel. A channel's `template` (present
+         *     only when set) replaces the title and body of its messages.
+         *     Defaults: every channel disabled, every event switch on, no overrides, no templates.
          */
         get: operations["getNotificationSettings"];
         /**
          * Update notification settings
-         * @description The four channel objects are required, each with `enabled`; `events` is optional (omitted:
-         *     keep the stored switches; present: a missing switch means `true`).
+         * @description The four original channel objects are required, each with `enabled`; `ntfy`, `gotify`,
+         *     `discord` and `slack` are optional (omitted: stored unchanged), so clients written for
+         *     the four original channels keep working. `events` is optional (omitted: keep the stored
+         *     switches; present: a missing switch means `true`).
          *
-         *     Secret merge rule for `email.smtpUrl`, `webhook.url`, `telegram.botToken` and
-         *     `webPush.vapidPrivateKey`: the stored value is kept when the field is omitted, `null`, blank
-         *     or the mask (`"******"` or `"••••••••••••••••"`); any other value replaces it.
-         *     `telegram.chatId`: omitted, `null` or the mask keep the stored value, blank clears it,
-         *     anything else is stored trimmed. `webPush.vapidPublicKey` and `webPush.vapidSubject` are
-         *     stored as sent. `telegram.botTokenConfigured` is accepted (a GET body can be sent back) and
-         *     ignored.
+         *     Secret merge rule for `email.smtpUrl`, `webhook.url`, `telegram.botToken`,
+         *     `webPush.vapidPrivateKey`, `ntfy.topicUrl`, `ntfy.token`, `gotify.appToken`,
+         *     `discord.webhookUrl` and `slack.webhookUrl`: the stored value is kept when the field is
+         *     omitted, `null`, blank or the mask (`"******"` or `"••••••••••••••••"`); any other value
+         *     replaces it. `telegram.chatId`: omitted, `null` or the mask keep the stored value, blank
+         *     clears it, anything else is stored trimmed. `webPush.vapidPublicKey` and `webPush.vapidSubject` are
+         *     stored as sent (omitted or `null` clears them, as before). The other plain fields of the new
+         *     channels (`ntfy.priority`, `ntfy.tags`, `gotify.serverUrl`, `gotify.priority`) are kept when
+         *     omitted and cleared by `null`. `telegram.botTokenConfigured` is accepted (a GET body can be
+         *     sent back) and ignored.
+         *
+         *     Per channel, `events` (single switches overriding the default block) and `template`
+         *     (`title`, `body`: Mustache templates) are kept when omitted and cleared by `null`; a
+         *     `template` object replaces the stored one (a missing, `null` or blank field means none).
+         *     Template variables: `{{stack}}`, `{{service}}`, `{{currentTag}}`, `{{candidateTag}}`,
+         *     `{{status}}`, `{{jobUrl}}`, `{{title}}`, `{{summary}}`, `{{detail}}`, and every field of the
+         *     v2 payload (`{{kind}}`, `{{job.id}}`, `{{links.primaryUrl}}`, …). Values are inserted as
+         *     written (channels escape them for their own format).
+         *
+         *     Validation (`400 invalid_argument`, `details.field` names the field): URLs must be
+         *     absolute `http(s)` URLs (`webhook.url`, `ntfy.topicUrl`, `gotify.serverUrl`,
+         *     `discord.webhookUrl`, `slack.webhookUrl`); `email.smtpUrl` must be `smtp://` or
+         *     `smtps://` with a host, and its `to`/`from` parameters must be e-mail addresses;
+         *     `telegram.botToken` must look like `<digits>:<token>`; `webPush.vapidSubject` must be a
+         *     `mailto:` or `http(s)` URL; a template that does not parse names its field (e.g.
+         *     `webhook.template.body`). An unknown channel is refused with the list of known ones.
          */
         put: operations["putNotificationSettings"];
         post?: never;
@@ -847,19 +874,46 @@ export interface paths {
         put?: never;
         /**
          * Send a test notification
-         * @description Sends a `notification_test` payload (v2: `schema`, `kind`, `sentAt`, `channel`, `human`,
-         *     `debug`; Web Push copies also carry top-level `title` and `body`).
+         * @description Sends a `notification_test` payload (v2, schema `dockrev.notification.test.v2`: `schema`,
+         *     `kind`, `sentAt`, `channel`, `url`, `human`, `debug`; Web Push copies also carry top-level
+         *     `title` and `body`).
          *
          *     * `message`: trimmed; empty or absent means `"dockrev test"`; the human summary is cut at
          *       512 characters (`"... [truncated]"` appended), the debug copy at 1024.
          *     * `channel` given: only that channel is tried, even when it is disabled. No channel: every
-         *       enabled channel (event switches do not apply to tests).
+         *       enabled channel (event switches do not apply to tests). Channel templates apply.
          *
          *     The answer is 200 whatever the channels did; per-channel failures are reported in
          *     `results` (e.g. `{"webhook":{"ok":false,"error":"webhook.url missing"}}`). Nothing enabled
-         *     and no channel requested gives `results: {}`.
+         *     and no channel requested gives `results: {}`. Test sends are recorded in the delivery log
+         *     and not retried.
          */
         post: operations["sendTestNotification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/notifications/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List notification deliveries, newest first
+         * @description Read-only log of notification sends: one row per (notification, channel), newest first
+         *     (`createdAt`, then id). A failed send is retried with back-off up to 3 times
+         *     (`status: pending` with `nextAttemptAt` until then; `failed` once given up). Test sends
+         *     appear with kind `notification_test`. Secrets never appear here: errors are recorded with
+         *     stored secrets replaced by `******`. Filters combine with AND; `total` counts the rows
+         *     that match them. A `page` past the end yields an empty `deliveries` array.
+         */
+        get: operations["listNotificationDeliveries"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1597,13 +1651,23 @@ export interface paths {
          *     `401 auth_required`.
          *
          *     Checks, in order: `core.forward_auth_authorization_config`,
-         *     `core.forward_auth_request_authorization`, `core.docker_engine`, `core.compose_access`,
-         *     `core.service_image_ref_valid`, `core.update_executor_ready`, `feature.registry_auth`,
-         *     `feature.notifications.<channel>`, `feature.github_packages`.
+         *     `core.forward_auth_request_authorization`, `core.docker_engine` (`docker info`),
+         *     `core.compose_access` (every Compose and env file of active stacks and discovered projects
+         *     absolute and readable; none known fails), `core.service_image_ref_valid`,
+         *     `core.update_executor_ready` (`<compose bin> version`), `feature.registry_auth`, then one
+         *     `feature.notifications.<channel>` per channel in send order (`webhook`, `telegram`, `email`,
+         *     `webPush`, `ntfy`, `gotify`, `discord`, `slack`), and `feature.github_packages`.
          *
          *     A feature switched off is `na` with `naReason: disabled_by_switch` and `required: false`;
-         *     switched on but misconfigured it is `fail` **and** `required: true`. `overall.result` is
-         *     `fail` exactly when some check is required and failed; those are `blockingCheckIds`.
+         *     switched on but misconfigured it is `fail` **and** `required: true` (e.g. a channel without
+         *     its URL or token, GitHub packages with `callbackUrl(invalid_scheme)` or
+         *     `repos(selected=0)`). `warn` marks something that works but deserves a look (Web Push with no
+         *     subscription, the development bypass admitting this request). `overall.result` is `fail`
+         *     exactly when some check is required and failed; those are `blockingCheckIds`.
+         *
+         *     Channels are checked from their settings only: nothing is sent (`POST
+         *     /api/notifications/test` does that). Every local probe (Docker, Compose, files) is bounded
+         *     by `DOCKREV_DEPLOY_CHECK_LOCAL_COMMAND_TIMEOUT_SECONDS`; evidence never holds a secret.
          */
         get: operations["getDeployCheckReport"];
         put?: never;
@@ -2549,13 +2613,30 @@ export interface components {
          * @constant
          */
         NotificationMask: "******";
+        /** @description A channel's own event switches; a missing switch follows the default `events` block. */
+        NotificationEventOverrides: {
+            update?: boolean;
+            newVersion?: boolean;
+            ghcrWebhookAnomaly?: boolean;
+        };
+        /** @description Mustache templates for a channel's title and body (see `PUT /api/notifications`). */
+        NotificationTemplate: {
+            /** @example {{stack}}/{{service}}: {{status}} */
+            title?: string;
+            /** @example {{currentTag}} -> {{candidateTag}} ({{jobUrl}}) */
+            body?: string;
+        };
         NotificationEmailSettings: {
             enabled: boolean;
             smtpUrl?: components["schemas"]["NotificationMask"];
+            events?: components["schemas"]["NotificationEventOverrides"];
+            template?: components["schemas"]["NotificationTemplate"];
         };
         NotificationWebhookSettings: {
             enabled: boolean;
             url?: components["schemas"]["NotificationMask"];
+            events?: components["schemas"]["NotificationEventOverrides"];
+            template?: components["schemas"]["NotificationTemplate"];
         };
         NotificationTelegramSettings: {
             enabled: boolean;
@@ -2563,6 +2644,8 @@ export interface components {
             botTokenConfigured: boolean;
             /** @description Plain chat id; omitted when unset. */
             chatId?: string;
+            events?: components["schemas"]["NotificationEventOverrides"];
+            template?: components["schemas"]["NotificationTemplate"];
         };
         NotificationWebPushSettings: {
             enabled: boolean;
@@ -2570,6 +2653,44 @@ export interface components {
             vapidPrivateKey?: components["schemas"]["NotificationMask"];
             /** @description VAPID subject (`mailto:` or `https:`); `mailto:dockrev@localhost` is used when unset. */
             vapidSubject?: string;
+            events?: components["schemas"]["NotificationEventOverrides"];
+            template?: components["schemas"]["NotificationTemplate"];
+        };
+        /** @description ntfy (https://ntfy.sh or self-hosted); the topic URL is a secret, as ntfy's own documentation advises. */
+        NotificationNtfySettings: {
+            enabled: boolean;
+            topicUrl?: components["schemas"]["NotificationMask"];
+            token?: components["schemas"]["NotificationMask"];
+            /** @description ntfy priority (1 min … 5 max); the server default (3) when unset. */
+            priority?: number;
+            tags?: string[];
+            events?: components["schemas"]["NotificationEventOverrides"];
+            template?: components["schemas"]["NotificationTemplate"];
+        };
+        NotificationGotifySettings: {
+            enabled: boolean;
+            /**
+             * Format: uri
+             * @description Base URL of the Gotify server; messages go to `<serverUrl>/message`.
+             */
+            serverUrl?: string;
+            appToken?: components["schemas"]["NotificationMask"];
+            /** @description Gotify priority; the application's default when unset. */
+            priority?: number;
+            events?: components["schemas"]["NotificationEventOverrides"];
+            template?: components["schemas"]["NotificationTemplate"];
+        };
+        NotificationDiscordSettings: {
+            enabled: boolean;
+            webhookUrl?: components["schemas"]["NotificationMask"];
+            events?: components["schemas"]["NotificationEventOverrides"];
+            template?: components["schemas"]["NotificationTemplate"];
+        };
+        NotificationSlackSettings: {
+            enabled: boolean;
+            webhookUrl?: components["schemas"]["NotificationMask"];
+            events?: components["schemas"]["NotificationEventOverrides"];
+            template?: components["schemas"]["NotificationTemplate"];
         };
         NotificationEventSwitches: {
             /** @description Send `job_finished` notifications. */
@@ -2592,13 +2713,37 @@ export interface components {
          *       "telegram": {
          *         "enabled": true,
          *         "botTokenConfigured": true,
-         *         "chatId": "-10055667788"
+         *         "chatId": "-10055667788",
+         *         "events": {
+         *           "newVersion": false
+         *         }
          *       },
          *       "webPush": {
          *         "enabled": false,
          *         "vapidPublicKey": "BExampleVapidPublicKey",
          *         "vapidPrivateKey": "******",
          *         "vapidSubject": "mailto:ops@example.com"
+         *       },
+         *       "ntfy": {
+         *         "enabled": true,
+         *         "topicUrl": "******",
+         *         "priority": 4,
+         *         "tags": [
+         *           "whale"
+         *         ]
+         *       },
+         *       "gotify": {
+         *         "enabled": false
+         *       },
+         *       "discord": {
+         *         "enabled": true,
+         *         "webhookUrl": "******",
+         *         "template": {
+         *           "title": "{{stack}}/{{service}}: {{status}}"
+         *         }
+         *       },
+         *       "slack": {
+         *         "enabled": false
          *       },
          *       "events": {
          *         "update": true,
@@ -2612,6 +2757,10 @@ export interface components {
             webhook: components["schemas"]["NotificationWebhookSettings"];
             telegram: components["schemas"]["NotificationTelegramSettings"];
             webPush: components["schemas"]["NotificationWebPushSettings"];
+            ntfy: components["schemas"]["NotificationNtfySettings"];
+            gotify: components["schemas"]["NotificationGotifySettings"];
+            discord: components["schemas"]["NotificationDiscordSettings"];
+            slack: components["schemas"]["NotificationSlackSettings"];
             events: components["schemas"]["NotificationEventSwitches"];
         };
         /**
@@ -2619,6 +2768,15 @@ export interface components {
          *     the stored value.
          */
         NotificationSecretInput: string | null;
+        /** @description The channel's own event switches; omitted keeps them, `null` clears them. */
+        NotificationEventOverridesInput: null | components["schemas"]["NotificationEventOverrides"];
+        /** @description The channel's templates; omitted keeps them, `null` clears them; an object replaces them (a missing, `null` or blank field means none). */
+        NotificationTemplateInput: null | {
+            title?: string | null;
+            body?: string | null;
+        };
+        /** @description Stored as sent; omitted or `null` clears. */
+        NotificationPlainInput: string | null;
         /**
          * @example {
          *       "email": {
@@ -2631,10 +2789,20 @@ export interface components {
          *       "telegram": {
          *         "enabled": true,
          *         "botToken": "123456:ABC-example-token",
-         *         "chatId": "  -10055667788  "
+         *         "chatId": "  -10055667788  ",
+         *         "events": {
+         *           "newVersion": false
+         *         }
          *       },
          *       "webPush": {
          *         "enabled": false
+         *       },
+         *       "discord": {
+         *         "enabled": true,
+         *         "webhookUrl": "https://discord.com/api/webhooks/123/example-token",
+         *         "template": {
+         *           "title": "{{stack}}/{{service}}: {{status}}"
+         *         }
          *       },
          *       "events": {
          *         "update": true,
@@ -2647,10 +2815,14 @@ export interface components {
             email: {
                 enabled: boolean;
                 smtpUrl?: components["schemas"]["NotificationSecretInput"];
+                events?: components["schemas"]["NotificationEventOverridesInput"];
+                template?: components["schemas"]["NotificationTemplateInput"];
             };
             webhook: {
                 enabled: boolean;
                 url?: components["schemas"]["NotificationSecretInput"];
+                events?: components["schemas"]["NotificationEventOverridesInput"];
+                template?: components["schemas"]["NotificationTemplateInput"];
             };
             telegram: {
                 enabled: boolean;
@@ -2659,12 +2831,45 @@ export interface components {
                 botTokenConfigured?: boolean;
                 /** @description Omitted, `null` or the mask keep; blank clears; otherwise stored trimmed. */
                 chatId?: string | null;
+                events?: components["schemas"]["NotificationEventOverridesInput"];
+                template?: components["schemas"]["NotificationTemplateInput"];
             };
             webPush: {
                 enabled: boolean;
-                vapidPublicKey?: string | null;
+                vapidPublicKey?: components["schemas"]["NotificationPlainInput"];
                 vapidPrivateKey?: components["schemas"]["NotificationSecretInput"];
-                vapidSubject?: string | null;
+                vapidSubject?: components["schemas"]["NotificationPlainInput"];
+                events?: components["schemas"]["NotificationEventOverridesInput"];
+                template?: components["schemas"]["NotificationTemplateInput"];
+            };
+            ntfy?: {
+                enabled: boolean;
+                topicUrl?: components["schemas"]["NotificationSecretInput"];
+                token?: components["schemas"]["NotificationSecretInput"];
+                priority?: number | null;
+                tags?: string[] | null;
+                events?: components["schemas"]["NotificationEventOverridesInput"];
+                template?: components["schemas"]["NotificationTemplateInput"];
+            };
+            gotify?: {
+                enabled: boolean;
+                serverUrl?: components["schemas"]["NotificationPlainInput"];
+                appToken?: components["schemas"]["NotificationSecretInput"];
+                priority?: number | null;
+                events?: components["schemas"]["NotificationEventOverridesInput"];
+                template?: components["schemas"]["NotificationTemplateInput"];
+            };
+            discord?: {
+                enabled: boolean;
+                webhookUrl?: components["schemas"]["NotificationSecretInput"];
+                events?: components["schemas"]["NotificationEventOverridesInput"];
+                template?: components["schemas"]["NotificationTemplateInput"];
+            };
+            slack?: {
+                enabled: boolean;
+                webhookUrl?: components["schemas"]["NotificationSecretInput"];
+                events?: components["schemas"]["NotificationEventOverridesInput"];
+                template?: components["schemas"]["NotificationTemplateInput"];
             };
             /** @description Omitted keeps the stored switches; a missing switch inside means `true`. */
             events?: {
@@ -2680,7 +2885,7 @@ export interface components {
              * @description Only this channel (even if disabled); absent or `null` means every enabled channel.
              * @enum {string|null}
              */
-            channel?: "email" | "webhook" | "telegram" | "webPush" | null;
+            channel?: "webhook" | "telegram" | "email" | "webPush" | "ntfy" | "gotify" | "discord" | "slack" | null;
         };
         NotificationChannelResult: {
             /** @constant */
@@ -2696,11 +2901,55 @@ export interface components {
             ok: true;
             /** @description One entry per channel tried. */
             results: {
-                email?: components["schemas"]["NotificationChannelResult"];
                 webhook?: components["schemas"]["NotificationChannelResult"];
                 telegram?: components["schemas"]["NotificationChannelResult"];
+                email?: components["schemas"]["NotificationChannelResult"];
                 webPush?: components["schemas"]["NotificationChannelResult"];
+                ntfy?: components["schemas"]["NotificationChannelResult"];
+                gotify?: components["schemas"]["NotificationChannelResult"];
+                discord?: components["schemas"]["NotificationChannelResult"];
+                slack?: components["schemas"]["NotificationChannelResult"];
             };
+        };
+        /**
+         * @description A notification channel, in send order.
+         * @enum {string}
+         */
+        NotificationChannelKey: "webhook" | "telegram" | "email" | "webPush" | "ntfy" | "gotify" | "discord" | "slack";
+        /** @enum {string} */
+        NotificationKind: "notification_test" | "job_finished" | "new_version_discovered" | "ghcr_webhook_anomaly";
+        /**
+         * @description `pending`: not sent yet or waiting for a retry; `sent`; `failed`: given up.
+         * @enum {string}
+         */
+        NotificationDeliveryStatus: "pending" | "sent" | "failed";
+        NotificationDelivery: {
+            /** @description `ntf_` + ULID. */
+            id: string;
+            channel: components["schemas"]["NotificationChannelKey"];
+            kind: components["schemas"]["NotificationKind"];
+            status: components["schemas"]["NotificationDeliveryStatus"];
+            /** @description Sends tried so far. */
+            attempts: number;
+            /** @description The first send plus the retries. */
+            maxAttempts: number;
+            /** @description The job the notification is about (absent for test sends). */
+            jobId?: string;
+            /** @description The notification's title (before the channel's template). */
+            title: string;
+            /** @description Why the last attempt failed (secrets replaced by `******`). */
+            lastError?: string;
+            createdAt: components["schemas"]["Timestamp"];
+            updatedAt: components["schemas"]["Timestamp"];
+            lastAttemptAt?: components["schemas"]["Timestamp"];
+            nextAttemptAt?: components["schemas"]["Timestamp"];
+            sentAt?: components["schemas"]["Timestamp"];
+        };
+        NotificationDeliveryPage: {
+            page: number;
+            perPage: number;
+            total: number;
+            deliveries: components["schemas"]["NotificationDelivery"][];
         };
         SettingsBackup: {
             /** @description Back up stack targets before an update. */
@@ -5524,7 +5773,61 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             500: components["responses"]["InternalError"];
-            501: components["responses"]["NotImplemented"];
+        };
+    };
+    listNotificationDeliveries: {
+        parameters: {
+            query?: {
+                channel?: components["schemas"]["NotificationChannelKey"];
+                kind?: components["schemas"]["NotificationKind"];
+                status?: components["schemas"]["NotificationDeliveryStatus"];
+                /** @description Only deliveries about this job (the update, check or audit that caused them). */
+                jobId?: string;
+                page?: number;
+                perPage?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of deliveries. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "page": 1,
+                     *       "perPage": 50,
+                     *       "total": 1,
+                     *       "deliveries": [
+                     *         {
+                     *           "id": "ntf_01JNR1Y6QK3G7W9T8E2M4B5C6F",
+                     *           "channel": "telegram",
+                     *           "kind": "job_finished",
+                     *           "status": "pending",
+                     *           "attempts": 1,
+                     *           "maxAttempts": 4,
+                     *           "jobId": "job_01JNR1Y6QK3G7W9T8E2M4B5C6G",
+                     *           "title": "Dockrev: update finished (success)",
+                     *           "lastError": "telegram http 502: Bad Gateway",
+                     *           "createdAt": "2026-03-05T08:00:04.210Z",
+                     *           "updatedAt": "2026-03-05T08:00:04.350Z",
+                     *           "lastAttemptAt": "2026-03-05T08:00:04.350Z",
+                     *           "nextAttemptAt": "2026-03-05T08:01:04.350Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["NotificationDeliveryPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalError"];
         };
     };
     getSettings: {
@@ -6543,7 +6846,6 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             500: components["responses"]["InternalError"];
-            501: components["responses"]["NotImplemented"];
         };
     };
     getDeployWelcome: {

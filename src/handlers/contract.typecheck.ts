@@ -27,4 +27,4 @@ export const undocumented501 = anyOperation('getHealth');
 
 // And the valid forms compile, so the marks above fail for the reason they name.
 export const documentedStatus: HandlerMap['getHealth'] = async () => ({ status: 200, body: 'ok' });
-export const documented501 = anyOperation('getDeployCheckReport');
+export const documented501 = anyOperation('getGithubPackagesWebhookOverview');

@@ -1,5 +1,5 @@
 import type { HandlerMap } from '../http/handler-types.js';
-import { notImplemented } from './not-implemented.js';
+import { authView } from './views.js';
 
 type DeployHandlers = Pick<HandlerMap, 'getDeployCheckReport' | 'getDeployWelcome' | 'putDeployWelcome'>;
 
@@ -11,5 +11,8 @@ export const deployHandlers: DeployHandlers = {
     return { status: 200, body: { ok: true, neverAutoOpen: welcome.neverAutoOpen, updatedAt: welcome.updatedAt! } };
   },
 
-  getDeployCheckReport: notImplemented('getDeployCheckReport'),
+  getDeployCheckReport: async ({ deps, identity, principal }) => ({
+    status: 200,
+    body: await deps.engine.deployCheckReport(authView(deps.config.auth, identity, principal)),
+  }),
 };

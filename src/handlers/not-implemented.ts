@@ -13,7 +13,6 @@ export const NOT_IMPLEMENTED = [
   'refreshServiceVersionInference',
   'getVersionInferenceOverview',
   'streamVersionInferenceEvents',
-  'sendTestNotification',
   'getGithubPackagesSettings',
   'putGithubPackagesSettings',
   'listGithubPackagesRepos',
@@ -29,7 +28,6 @@ export const NOT_IMPLEMENTED = [
   'syncGithubPackagesWebhookRepo',
   'syncGithubPackages',
   'receiveGithubPackagesWebhook',
-  'getDeployCheckReport',
 ] as const satisfies readonly OperationId[];
 
 /** A handler answering 501; only compiles for operations whose spec documents the 501. */

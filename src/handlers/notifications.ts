@@ -1,25 +1,30 @@
 import type { components } from '../generated/dockrev.js';
 import type { HandlerMap } from '../http/handler-types.js';
-import type { NotificationSettings } from '../store/index.js';
-import { notImplemented } from './not-implemented.js';
-import { MASK, putNotificationSettings } from '../engine/notify/settings.js';
+import type { NotificationDelivery } from '../store/index.js';
+import { notificationSettingsView } from '../engine/notify/settings.js';
 
-type NotificationHandlers = Pick<HandlerMap, 'getNotificationSettings' | 'putNotificationSettings' | 'sendTestNotification'>;
+type NotificationHandlers = Pick<HandlerMap, 'getNotificationSettings' | 'putNotificationSettings' | 'sendTestNotification' | 'listNotificationDeliveries'>;
+type DeliveryView = components['schemas']['NotificationDelivery'];
 
-export function notificationSettingsView(settings: NotificationSettings): components['schemas']['NotificationSettings'] {
-  const view: components['schemas']['NotificationSettings'] = {
-    email: { enabled: settings.email.enabled },
-    webhook: { enabled: settings.webhook.enabled },
-    telegram: { enabled: settings.telegram.enabled, botTokenConfigured: Boolean(settings.telegram.botToken) },
-    webPush: { enabled: settings.webPush.enabled },
-    events: settings.events,
+/** A delivery row as the log shows it; the payload stays inside (the title says what it was). */
+function deliveryView(delivery: NotificationDelivery): DeliveryView {
+  const view: DeliveryView = {
+    id: delivery.id,
+    // Rows are written with the contract's channel and kind names only.
+    channel: delivery.channel as DeliveryView['channel'],
+    kind: delivery.kind as DeliveryView['kind'],
+    status: delivery.status,
+    attempts: delivery.attempts,
+    maxAttempts: delivery.maxAttempts,
+    title: delivery.title,
+    createdAt: delivery.createdAt,
+    updatedAt: delivery.updatedAt,
   };
-  if (settings.email.smtpUrl) view.email.smtpUrl = MASK;
-  if (settings.webhook.url) view.webhook.url = MASK;
-  if (settings.telegram.chatId) view.telegram.chatId = settings.telegram.chatId;
-  if (settings.webPush.vapidPublicKey) view.webPush.vapidPublicKey = settings.webPush.vapidPublicKey;
-  if (settings.webPush.vapidPrivateKey) view.webPush.vapidPrivateKey = MASK;
-  if (settings.webPush.vapidSubject) view.webPush.vapidSubject = settings.webPush.vapidSubject;
+  if (delivery.jobId) view.jobId = delivery.jobId;
+  if (delivery.lastError) view.lastError = delivery.lastError;
+  if (delivery.lastAttemptAt) view.lastAttemptAt = delivery.lastAttemptAt;
+  if (delivery.nextAttemptAt) view.nextAttemptAt = delivery.nextAttemptAt;
+  if (delivery.sentAt) view.sentAt = delivery.sentAt;
   return view;
 }
 
@@ -30,9 +35,19 @@ export const notificationsHandlers: NotificationHandlers = {
   }),
 
   putNotificationSettings: async ({ body, deps }) => {
-    await putNotificationSettings(deps.store, body);
+    await deps.engine.putNotificationSettings(body);
     return { status: 200, body: { ok: true } };
   },
 
-  sendTestNotification: notImplemented('sendTestNotification'),
+  sendTestNotification: async ({ body, deps }) => ({
+    status: 200,
+    body: { ok: true, results: await deps.engine.sendTestNotification(body ?? {}) },
+  }),
+
+  listNotificationDeliveries: async ({ query, deps }) => {
+    const page = query.page ?? 1;
+    const perPage = query.perPage ?? 50;
+    const { total, deliveries } = await deps.store.notificationDeliveries.list({ ...query, page, perPage });
+    return { status: 200, body: { page, perPage, total, deliveries: deliveries.map(deliveryView) } };
+  },
 };

@@ -1,8 +1,26 @@
+import type { AuthConfig } from '../config.js';
 import type { components } from '../generated/dockrev.js';
+import { authorizationMode, maskValue, type Identity, type Principal } from '../http/auth.js';
 import type { DiscoveryProject, IgnoreRule, Job, JobLog, Service, Stack, StackListItem } from '../store/index.js';
 
 // Store records → API shapes. Optional fields are omitted when absent, never sent as null.
 type Schemas = components['schemas'];
+
+/** Forward auth as the settings and the deploy report show it: the allowlist masked, who asked. */
+export function authView(auth: AuthConfig, identity: Identity, principal: Principal): Schemas['SettingsAuth'] {
+  const view: Schemas['SettingsAuth'] = {
+    forwardHeaderName: auth.forwardHeaderName,
+    groupHeaderName: auth.groupHeaderName,
+    allowAnonymousInDev: auth.allowAnonymousInDev,
+    authorizationMode: authorizationMode(auth),
+    currentGroups: identity.groups.map(maskValue),
+  };
+  if (auth.allowedUser) view.allowedUserMasked = maskValue(auth.allowedUser);
+  if (auth.allowedGroup) view.allowedGroupMasked = maskValue(auth.allowedGroup);
+  if (identity.user) view.currentUser = identity.user;
+  if (principal.matchedBy) view.matchedBy = principal.matchedBy;
+  return view;
+}
 
 export function stackListItemView(stack: StackListItem, status: Schemas['StackStatus']): Schemas['StackListItem'] {
   return {

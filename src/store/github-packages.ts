@@ -1,7 +1,7 @@
 // GitHub packages integration state; its callers are the GHCR webhook management and receiver (src/engine/github/).
 import type { Knex } from 'knex';
 import { nowIso } from '../time.js';
-import { compact, CURSOR_LOCKS, fromJson, insertCursorRow, likePattern, optional, toBool, toJson } from './rows.js';
+import { compact, CURSOR_LOCKS, fromJson, insertCursorRow, likePattern, optional, pageWindow, toBool, toJson } from './rows.js';
 import { readDocument, writeDocument } from './documents.js';
 
 /** Secrets (`pat`, `webhookSecret`) are stored in clear; masking them is the API layer's job. */
@@ -136,8 +136,6 @@ export const DEFAULT_GITHUB_PACKAGES_SETTINGS: GithubPackagesSettings = {
   webhookSecret: null,
 };
 
-const DEFAULT_PER_PAGE = 50;
-const MAX_PER_PAGE = 200;
 const EVENT_BATCH_LIMIT = 200;
 
 interface TargetRow {
@@ -232,11 +230,6 @@ function deliveryFromRow(row: DeliveryRow): GithubDelivery {
     jobIds: fromJson<string[] | undefined>(row.job_ids, undefined),
     attemptCount: Number(row.attempt_count),
   });
-}
-
-function pageWindow(page = 1, perPage = DEFAULT_PER_PAGE): { limit: number; offset: number } {
-  const limit = Math.min(Math.max(Math.trunc(perPage), 1), MAX_PER_PAGE);
-  return { limit, offset: (Math.max(Math.trunc(page), 1) - 1) * limit };
 }
 
 function applyRepoFilter(query: Knex.QueryBuilder, q: string | undefined, selectedFilter: SelectedFilter | undefined): void {

@@ -5,6 +5,7 @@ import { createDiscoveryProjectsRepository, type DiscoveryProjectsRepository } f
 import { createGithubPackagesRepository, type GithubPackagesRepository } from './github-packages.js';
 import { createIgnoreRulesRepository, type IgnoreRulesRepository } from './ignore-rules.js';
 import { createJobsRepository, type JobsRepository } from './jobs.js';
+import { createNotificationDeliveriesRepository, type NotificationDeliveriesRepository } from './notification-deliveries.js';
 import { createNotificationsRepository, type NotificationsRepository } from './notifications.js';
 import { createRegistryWebhooksRepository, type RegistryWebhooksRepository } from './registry-webhooks.js';
 import { createServicesRepository, type ServicesRepository } from './services.js';
@@ -18,7 +19,8 @@ export { type DatabaseOptions } from './db.js';
 export { type DiscoveryProject } from './discovery-projects.js';
 export { type IgnoreRule } from './ignore-rules.js';
 export { type BackupMode, decodeJobsCursor, encodeJobsCursor, InvalidJobsCursorError, type Job, type JobLog, type JobScope, type JobStatus, type JobSummary, type NewJob } from './jobs.js';
-export { DEFAULT_NOTIFICATION_SETTINGS, type NotificationSettings } from './notifications.js';
+export { type DeliveryAttempt, type DeliveryListQuery, type NewNotificationDelivery, type NotificationDelivery, type NotificationDeliveryStatus } from './notification-deliveries.js';
+export { type ChannelOptions, DEFAULT_NOTIFICATION_SETTINGS, type NotificationChannelKey, type NotificationEventSwitches, type NotificationSettings, type NotificationTemplate, type WebPushSubscription } from './notifications.js';
 export {
   DEFAULT_REGISTRY_WEBHOOK_SETTINGS,
   type EventKeyClaim,
@@ -48,6 +50,7 @@ export interface Store {
   settings: SettingsRepository;
   schedules: SchedulesRepository;
   notifications: NotificationsRepository;
+  notificationDeliveries: NotificationDeliveriesRepository;
   githubPackages: GithubPackagesRepository;
   registryWebhooks: RegistryWebhooksRepository;
   snapshots: SnapshotsRepository;
@@ -74,6 +77,7 @@ export async function openStore(opts: DatabaseOptions): Promise<Store> {
     settings: createSettingsRepository(knex),
     schedules: createSchedulesRepository(knex),
     notifications: createNotificationsRepository(knex),
+    notificationDeliveries: createNotificationDeliveriesRepository(knex),
     githubPackages: createGithubPackagesRepository(knex),
     registryWebhooks: createRegistryWebhooksRepository(knex),
     snapshots: createSnapshotsRepository(knex),

@@ -3,14 +3,42 @@ import { nowIso } from '../time.js';
 import { compact, optional } from './rows.js';
 import { readDocument, writeDocument } from './documents.js';
 
+export interface NotificationEventSwitches {
+  update: boolean;
+  newVersion: boolean;
+  ghcrWebhookAnomaly: boolean;
+}
+
+/** Mustache templates replacing a channel's title and body. */
+export interface NotificationTemplate {
+  title?: string;
+  body?: string;
+}
+
+/** What every channel has besides its own fields: an on switch, its own event switches, templates. */
+export interface ChannelOptions {
+  enabled: boolean;
+  /** Switches that override the default `events` block for this channel only. */
+  events?: Partial<NotificationEventSwitches>;
+  template?: NotificationTemplate;
+}
+
 /** Secrets are stored in clear; masking them is the API layer's job. */
 export interface NotificationSettings {
-  email: { enabled: boolean; smtpUrl?: string };
-  webhook: { enabled: boolean; url?: string };
-  telegram: { enabled: boolean; botToken?: string; chatId?: string };
-  webPush: { enabled: boolean; vapidPublicKey?: string; vapidPrivateKey?: string; vapidSubject?: string };
-  events: { update: boolean; newVersion: boolean; ghcrWebhookAnomaly: boolean };
+  email: ChannelOptions & { smtpUrl?: string };
+  webhook: ChannelOptions & { url?: string };
+  telegram: ChannelOptions & { botToken?: string; chatId?: string };
+  webPush: ChannelOptions & { vapidPublicKey?: string; vapidPrivateKey?: string; vapidSubject?: string };
+  ntfy: ChannelOptions & { topicUrl?: string; token?: string; priority?: number; tags?: string[] };
+  gotify: ChannelOptions & { serverUrl?: string; appToken?: string; priority?: number };
+  discord: ChannelOptions & { webhookUrl?: string };
+  slack: ChannelOptions & { webhookUrl?: string };
+  /** The default event switches of every channel. */
+  events: NotificationEventSwitches;
 }
+
+/** The keys of the channel objects in the settings. */
+export type NotificationChannelKey = Exclude<keyof NotificationSettings, 'events'>;
 
 export interface WebPushSubscription {
   endpoint: string;
@@ -36,6 +64,10 @@ export const DEFAULT_NOTIFICATION_SETTINGS: NotificationSettings = {
   webhook: { enabled: false },
   telegram: { enabled: false },
   webPush: { enabled: false },
+  ntfy: { enabled: false },
+  gotify: { enabled: false },
+  discord: { enabled: false },
+  slack: { enabled: false },
   events: { update: true, newVersion: true, ghcrWebhookAnomaly: true },
 };
 
@@ -84,6 +116,10 @@ export function createNotificationsRepository(knex: Knex) {
       webhook: { ...defaults.webhook, ...stored.webhook },
       telegram: { ...defaults.telegram, ...stored.telegram },
       webPush: { ...defaults.webPush, ...stored.webPush },
+      ntfy: { ...defaults.ntfy, ...stored.ntfy },
+      gotify: { ...defaults.gotify, ...stored.gotify },
+      discord: { ...defaults.discord, ...stored.discord },
+      slack: { ...defaults.slack, ...stored.slack },
       events: { ...defaults.events, ...stored.events },
     };
   }
@@ -147,6 +183,28 @@ export function createNotificationsRepository(knex: Knex) {
       .merge(['job_id', 'status', 'error', 'updated_at']);
   }
 
+  /**
+   * Claims the announcement of a new version (service × candidate digest) for a job: true when this
+   * call recorded it, false when it was recorded before (by this or another instance).
+   */
+  async function reserveNewVersionNotification(input: { serviceId: string; candidateDigest: string; jobId: string }): Promise<boolean> {
+    const now = nowIso();
+    const inserted = await newVersions()
+      .insert({
+        service_id: input.serviceId,
+        candidate_digest: input.candidateDigest,
+        job_id: input.jobId,
+        status: 'sent',
+        error: null,
+        created_at: now,
+        updated_at: now,
+      })
+      .onConflict(['service_id', 'candidate_digest'])
+      .ignore()
+      .returning('service_id');
+    return inserted.length > 0;
+  }
+
   return {
     getSettings,
     putSettings,
@@ -155,6 +213,7 @@ export function createNotificationsRepository(knex: Knex) {
     listSubscriptions,
     getNewVersionNotification,
     recordNewVersionNotification,
+    reserveNewVersionNotification,
   };
 }
 

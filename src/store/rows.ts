@@ -32,6 +32,12 @@ export function compact<T extends object>(value: T): T {
   return out as T;
 }
 
+/** `page` (from 1) and `perPage` (clamped to 1..200, default 50) as a LIMIT and OFFSET. */
+export function pageWindow(page = 1, perPage = 50): { limit: number; offset: number } {
+  const limit = Math.min(Math.max(Math.trunc(perPage), 1), 200);
+  return { limit, offset: (Math.max(Math.trunc(page), 1) - 1) * limit };
+}
+
 /** A case-insensitive substring pattern for `lower(column) like ? escape '\'`. */
 export function likePattern(text: string): string {
   return `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;

@@ -41,6 +41,7 @@ const TABLES_CHILD_FIRST = [
   'digest_tags_snapshots',
   'backups',
   'schedule_leases',
+  'notification_deliveries',
   'registry_webhook_deliveries',
   'registry_webhook_seen',
 ];
@@ -805,6 +806,71 @@ function defineStoreSuite(engineName: string, makeEngine: () => Engine): void {
         await store.notifications.recordNewVersionNotification({ serviceId: 'svc_1', candidateDigest: 'sha256:n', jobId: 'chk_2', status: 'sent' });
         const record = await store.notifications.getNewVersionNotification('svc_1', 'sha256:n');
         assert.deepEqual([record?.status, record?.jobId, record?.error], ['sent', 'chk_2', undefined]);
+      });
+
+      it('reserves a new-version announcement for the first job only', async () => {
+        const first = await Promise.all([
+          store.notifications.reserveNewVersionNotification({ serviceId: 'svc_1', candidateDigest: 'sha256:r', jobId: 'chk_a' }),
+          store.notifications.reserveNewVersionNotification({ serviceId: 'svc_1', candidateDigest: 'sha256:r', jobId: 'chk_b' }),
+        ]);
+        assert.deepEqual(first.sort(), [false, true], 'of two at once, one wins');
+        assert.equal(await store.notifications.reserveNewVersionNotification({ serviceId: 'svc_1', candidateDigest: 'sha256:other', jobId: 'chk_c' }), true);
+      });
+    });
+
+    describe('notification deliveries', () => {
+      const at = (seconds: number) => new Date(Date.UTC(2026, 2, 5, 8, 0, seconds)).toISOString();
+      const delivery = (id: string, channel: string, extra: Partial<{ kind: string; jobId: string; createdAt: string; claimedUntil: string }> = {}) => ({
+        id,
+        channel,
+        kind: extra.kind ?? 'job_finished',
+        maxAttempts: 4,
+        jobId: 'jobId' in extra ? extra.jobId : 'job_1',
+        title: `title ${id}`,
+        payload: { schema: 'dockrev.notification.job.v2', human: { title: `title ${id}` } },
+        createdAt: extra.createdAt ?? at(0),
+        claimedUntil: extra.claimedUntil ?? at(30),
+      });
+
+      it('records deliveries, filters and pages them newest first', async () => {
+        await store.notificationDeliveries.create([delivery('ntf_1', 'webhook'), delivery('ntf_2', 'telegram')]);
+        await store.notificationDeliveries.create([delivery('ntf_3', 'webhook', { kind: 'notification_test', jobId: undefined, createdAt: at(5) })]);
+        const all = await store.notificationDeliveries.list();
+        assert.equal(all.total, 3);
+        assert.deepEqual(all.deliveries.map((row) => row.id), ['ntf_3', 'ntf_2', 'ntf_1']);
+        assert.deepEqual(all.deliveries[2], {
+          id: 'ntf_1',
+          channel: 'webhook',
+          kind: 'job_finished',
+          status: 'pending',
+          attempts: 0,
+          maxAttempts: 4,
+          jobId: 'job_1',
+          title: 'title ntf_1',
+          payload: { schema: 'dockrev.notification.job.v2', human: { title: 'title ntf_1' } },
+          createdAt: at(0),
+          updatedAt: at(0),
+          nextAttemptAt: at(0),
+        });
+        assert.deepEqual((await store.notificationDeliveries.list({ channel: 'webhook' })).deliveries.map((row) => row.id), ['ntf_3', 'ntf_1']);
+        assert.equal((await store.notificationDeliveries.list({ kind: 'notification_test' })).total, 1);
+        assert.equal((await store.notificationDeliveries.list({ jobId: 'job_1', status: 'pending' })).total, 2);
+        const page = await store.notificationDeliveries.list({ page: 2, perPage: 2 });
+        assert.deepEqual([page.total, page.deliveries.map((row) => row.id)], [3, ['ntf_1']]);
+      });
+
+      it('claims only due, unclaimed deliveries, once; an attempt releases the claim', async () => {
+        await store.notificationDeliveries.create([delivery('ntf_a', 'webhook', { claimedUntil: at(30) }), delivery('ntf_b', 'slack', { claimedUntil: at(30) })]);
+        assert.deepEqual(await store.notificationDeliveries.claimDue(at(10), at(40), 10), [], 'claimed by their creator');
+        const after = await Promise.all([store.notificationDeliveries.claimDue(at(31), at(90), 10), store.notificationDeliveries.claimDue(at(31), at(90), 10)]);
+        assert.deepEqual(after.flat().map((row) => row.id).sort(), ['ntf_a', 'ntf_b'], 'an expired claim is taken over, by one claimer each');
+
+        const failed = await store.notificationDeliveries.recordAttempt('ntf_a', { at: at(32), status: 'pending', lastError: 'webhook http 500: x', nextAttemptAt: at(92) });
+        assert.deepEqual([failed?.status, failed?.attempts, failed?.lastError, failed?.nextAttemptAt, failed?.lastAttemptAt], ['pending', 1, 'webhook http 500: x', at(92), at(32)]);
+        const sent = await store.notificationDeliveries.recordAttempt('ntf_b', { at: at(33), status: 'sent' });
+        assert.deepEqual([sent?.status, sent?.sentAt, sent?.nextAttemptAt, sent?.lastError], ['sent', at(33), undefined, undefined]);
+        assert.deepEqual(await store.notificationDeliveries.claimDue(at(91), at(150), 10), [], 'not due yet');
+        assert.deepEqual((await store.notificationDeliveries.claimDue(at(92), at(150), 10)).map((row) => row.id), ['ntf_a']);
       });
     });
 

@@ -182,6 +182,19 @@ export class DockerEngine {
     await this.call('ping', () => this.get('/_ping'));
   }
 
+  /** What `docker info` shows of the engine: version and platform. */
+  async info(): Promise<{ serverVersion: string; operatingSystem: string; osType: string; architecture: string }> {
+    const info = await this.call('info', () =>
+      this.get<{ ServerVersion?: string; OperatingSystem?: string; OSType?: string; Architecture?: string }>('/info'),
+    );
+    return {
+      serverVersion: info.ServerVersion ?? 'unknown',
+      operatingSystem: info.OperatingSystem ?? 'unknown',
+      osType: info.OSType ?? 'unknown',
+      architecture: info.Architecture ?? 'unknown',
+    };
+  }
+
   /** Compose-managed containers (one-off `run` containers excluded), filtered by label on the engine. */
   async listComposeContainers(options: ListComposeContainersOptions = {}): Promise<ComposeContainer[]> {
     const labelFilters = [options.project === undefined ? COMPOSE_LABELS.project : `${COMPOSE_LABELS.project}=${options.project}`];

@@ -1,58 +1,52 @@
-// Notification settings as a user changes them: secrets are never sent back in the clear, and a
-// client that sends a mask (or nothing) keeps the stored secret.
+// Notification settings as a user changes them: secrets are never sent back in the clear, a client
+// that sends a mask (or nothing) keeps the stored secret, and a value that could never work (a bad
+// URL, SMTP URL or template) is refused naming its field before anything is stored.
 import type { components } from '../../generated/dockrev.js';
-import type { Store } from '../../store/index.js';
+import type { NotificationSettings, Store } from '../../store/index.js';
+import type { AnyChannel, ChannelKey } from './channels/channel.js';
+import { CHANNELS, channelNamed } from './channels/index.js';
 
 export type NotificationSettingsInput = components['schemas']['NotificationSettingsUpdate'];
+export type NotificationSettingsView = components['schemas']['NotificationSettings'];
 
-/** What a stored secret reads as in responses. */
-export const MASK = '******';
-/** Masks clients may send back to mean "keep the stored secret". */
-const KEEP_MARKERS = new Set([MASK, '••••••••••••••••']);
+export { MASK, mergeSecret } from './channels/fields.js';
 
-/** Omitted, null, blank or a mask keeps the stored secret; anything else replaces it. */
-export function mergeSecret(incoming: string | null | undefined, stored: string | undefined): string | undefined {
-  if (incoming === undefined || incoming === null) return stored;
-  const value = incoming.trim();
-  if (value === '' || KEEP_MARKERS.has(value)) return stored;
-  return value;
+/** The stored settings after a `PUT /api/notifications` body; omitted new channels stay as stored. */
+export function mergeNotificationSettings(stored: NotificationSettings, body: NotificationSettingsInput): NotificationSettings {
+  for (const name of Object.keys(body)) if (name !== 'events') channelNamed(name);
+  const merged = structuredClone(stored);
+  for (const channel of CHANNELS) {
+    const input = body[channel.key];
+    if (input === undefined) continue;
+    setChannel(merged, channel, channel.merge(input as never, stored[channel.key] as never));
+  }
+  if (body.events) {
+    merged.events = {
+      update: body.events.update ?? true,
+      newVersion: body.events.newVersion ?? true,
+      ghcrWebhookAnomaly: body.events.ghcrWebhookAnomaly ?? true,
+    };
+  }
+  return merged;
 }
 
-/** Omitted, null or a mask keeps the chat id; blank clears it; anything else is stored trimmed. */
-export function mergeChatId(incoming: string | null | undefined, stored: string | undefined): string | undefined {
-  if (incoming === undefined || incoming === null || KEEP_MARKERS.has(incoming.trim())) return stored;
-  const value = incoming.trim();
-  return value === '' ? undefined : value;
+function setChannel(settings: NotificationSettings, channel: AnyChannel, value: NotificationSettings[ChannelKey]): void {
+  (settings as unknown as Record<ChannelKey, unknown>)[channel.key] = value;
 }
 
-function optionalText(value: string | null | undefined): string | undefined {
-  return value === null || value === undefined || value === '' ? undefined : value;
-}
-
-/** Stores a `PUT /api/notifications` body, merging each secret with the stored one. */
 export async function putNotificationSettings(store: Store, body: NotificationSettingsInput): Promise<void> {
   const stored = await store.notifications.getSettings();
-  const events = body.events
-    ? {
-        update: body.events.update ?? true,
-        newVersion: body.events.newVersion ?? true,
-        ghcrWebhookAnomaly: body.events.ghcrWebhookAnomaly ?? true,
-      }
-    : stored.events;
-  await store.notifications.putSettings({
-    email: { enabled: body.email.enabled, smtpUrl: mergeSecret(body.email.smtpUrl, stored.email.smtpUrl) },
-    webhook: { enabled: body.webhook.enabled, url: mergeSecret(body.webhook.url, stored.webhook.url) },
-    telegram: {
-      enabled: body.telegram.enabled,
-      botToken: mergeSecret(body.telegram.botToken, stored.telegram.botToken),
-      chatId: mergeChatId(body.telegram.chatId, stored.telegram.chatId),
-    },
-    webPush: {
-      enabled: body.webPush.enabled,
-      vapidPublicKey: optionalText(body.webPush.vapidPublicKey),
-      vapidPrivateKey: mergeSecret(body.webPush.vapidPrivateKey, stored.webPush.vapidPrivateKey),
-      vapidSubject: optionalText(body.webPush.vapidSubject),
-    },
-    events,
-  });
+  await store.notifications.putSettings(mergeNotificationSettings(stored, body));
+}
+
+/** The settings as `GET /api/notifications` shows them: secrets masked, the bot token never. */
+export function notificationSettingsView(settings: NotificationSettings): NotificationSettingsView {
+  const view: Record<string, unknown> = { events: { ...settings.events } };
+  for (const channel of CHANNELS) view[channel.key] = channel.view(settings[channel.key] as never);
+  return view as unknown as NotificationSettingsView;
+}
+
+/** Every secret of the stored settings, for scrubbing error texts. */
+export function settingsSecrets(settings: NotificationSettings): string[] {
+  return CHANNELS.flatMap((channel) => channel.secrets(settings[channel.key] as never));
 }

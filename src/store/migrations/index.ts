@@ -1,12 +1,14 @@
 import type { Knex } from 'knex';
 import * as initial from './001_initial.js';
 import * as schedules from './002_schedules.js';
+import * as notificationDeliveries from './004_notification_deliveries.js';
 import * as registryWebhooks from './006_registry_webhooks.js';
 
 /** Migrations live in code (named without extensions) so compiled and source runs agree. */
 const migrations: ReadonlyArray<[name: string, migration: Knex.Migration]> = [
   ['001_initial', initial],
   ['002_schedules', schedules],
+  ['004_notification_deliveries', notificationDeliveries],
   ['006_registry_webhooks', registryWebhooks],
 ];
 

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { DomainError } from '../errors.js';
-import type { ArchiveFilter, Job, JobScope, Service, Stack, StackListItem, Store } from '../store/index.js';
+import type { ArchiveFilter, Job, JobScope, Service, Stack, StackListItem, StackWithServices, Store, SystemSettings } from '../store/index.js';
 import { serviceImageRef } from './check/checker.js';
 import { Checks } from './check/checks.js';
 import type { PushOrigin } from './check/push.js';
@@ -11,6 +11,10 @@ import { DockerEngine, DockerStateCache, stackStatus, type StackStatus } from '.
 import { EngineEvents, pendingEvent } from './events.js';
 import { JobRunner } from './jobs/runner.js';
 import { RegistryClient, type RegistryClientOptions } from './registry/index.js';
+import { BackupRetention } from './backup/retention.js';
+import { GC_INTERVAL_SECONDS, VersionInference } from './inference/inference.js';
+import type { ServiceInferenceState } from './inference/service-state.js';
+import { addBackgroundTasks, SETTINGS_SCHEDULE_TASKS } from './schedule/background.js';
 import { Scheduler } from './schedule/scheduler.js';
 import { putSystemSettings, type SystemSettingsInput } from './settings.js';
 import { executorDeps, type UpdateDeps } from './update/deps.js';
@@ -26,6 +30,9 @@ export interface EngineOptions {
   /** Extra registry client options (e.g. a request counter for benchmarks). */
   registry?: Pick<RegistryClientOptions, 'onRequest'>;
 }
+
+/** Version inference's own registry connections: fewer than a check's, and the reference's 6 s a manifest. */
+const INFERENCE_REGISTRY = { perHostConcurrency: 4, timeoutMs: 6000 };
 
 /** Who asks for an update: a user through the API, or CI through the webhook trigger (always `apply`, reason `webhook`). */
 export type UpdateOrigin = { via: 'api'; createdBy: string } | { via: 'webhook' };
@@ -52,9 +59,11 @@ export class Engine {
   private readonly updates: Updates;
   /** Background tasks on a cron or an interval (scheduled checks, audits, retention, GC). */
   readonly scheduler: Scheduler;
+  /** Digest → version tags: snapshots, resolved tags, the snapshot worker and its event stream. */
+  readonly inference: VersionInference;
+  private readonly retention: BackupRetention;
   private readonly discovery: DiscoveryScanner;
   private readonly executor: UpdateDeps;
-  private readonly timers: NodeJS.Timeout[] = [];
 
   private constructor(
     private readonly options: EngineOptions,
@@ -69,15 +78,26 @@ export class Engine {
     this.executor = executorDeps(config, store, this.docker);
     this.updates = new Updates(store, this.jobs, this.executor);
     this.discovery = new DiscoveryScanner({ docker: this.dockerState, store, maxActions: config.discovery.maxActions });
+    this.inference = new VersionInference({ store, registry: registry.sibling(INFERENCE_REGISTRY), hostPlatform: config.hostPlatform, events: this.events, logger });
+    this.retention = new BackupRetention({ store, stackStatuses: (stacks) => this.stackStatuses(stacks), logger });
+    this.retention.subscribe(this.events);
     this.scheduler = new Scheduler(store, logger);
-    this.scheduler.add({
-      name: 'update-check',
-      catchUp: true,
-      schedule: async () => {
-        const { updateCheck } = (await store.settings.getSystem()).schedules;
-        return updateCheck.enabled ? { cron: updateCheck.cron } : undefined;
+    addBackgroundTasks(this.scheduler, store, {
+      scheduledCheck: () => this.scheduledCheck(),
+      // Periodic discovery keeps stacks in step without a job row a minute; scans the user asks for are jobs.
+      discovery: {
+        everySeconds: config.discovery.intervalSeconds,
+        run: async () => this.events.publish('discovery.finished', { scan: await this.discovery.scan() }),
       },
-      run: () => this.scheduledCheck(),
+      runtimeScan: {
+        everySeconds: config.runtimeScanIntervalSeconds,
+        run: async () => {
+          const job = await this.startRuntimeScan({ scope: 'all' }, { createdBy: 'schedule', reason: 'schedule' });
+          await this.jobs.settled(job.id);
+        },
+      },
+      backupRetention: () => this.retention.run(),
+      snapshotGc: { everySeconds: GC_INTERVAL_SECONDS, run: () => this.inference.collectGarbage() },
     });
     this.events.on('settings.changed', ({ section }) => (section === 'system' ? this.scheduler.reload() : undefined));
   }
@@ -100,7 +120,24 @@ export class Engine {
   /** Stores the system settings (`PUT /api/settings`); schedules follow at once. */
   async putSettings(body: SystemSettingsInput): Promise<void> {
     await putSystemSettings(this.options.store, body);
+    // Re-planned before answering, so the next GET already shows the new next run.
+    await this.scheduler.reload();
     this.events.publish('settings.changed', { section: 'system' });
+  }
+
+  /** The stored system settings, each schedule with its next run on this server (null while off). */
+  async settings(): Promise<SystemSettings & { schedules: Record<keyof SystemSettings['schedules'], { nextRunAt: string | null }> }> {
+    const stored = await this.options.store.settings.getSystem();
+    const next = this.scheduler.nextRuns();
+    const at = (name: keyof typeof SETTINGS_SCHEDULE_TASKS) => ({ ...stored.schedules[name], nextRunAt: next[SETTINGS_SCHEDULE_TASKS[name]] ?? null });
+    return { ...stored, schedules: { updateCheck: at('updateCheck'), ghcrWebhookAudit: at('ghcrWebhookAudit') } };
+  }
+
+  /** A stack with its services and each service's version-inference state (which may schedule snapshots). */
+  async stackDetail(stackId: string): Promise<{ stack: StackWithServices; inference: Map<string, ServiceInferenceState> } | undefined> {
+    const stack = await this.options.store.stacks.getWithServices(stackId);
+    if (!stack) return undefined;
+    return { stack, inference: await this.inference.serviceStates(stack.services) };
   }
 
   static async create(options: EngineOptions): Promise<Engine> {
@@ -207,41 +244,22 @@ export class Engine {
   }
 
   /**
-   * Start-up recovery and the periodic discovery and runtime-scan loops. A tick is skipped while
-   * the previous one still runs.
+   * Start-up work and the tasks that run on their own: missing discovery projects archived, the
+   * scheduler (scheduled checks, discovery, runtime scans, backup retention, snapshot GC) and the
+   * version-inference worker with its warm-up.
    */
   async startBackground(): Promise<void> {
-    const { store, config, logger } = this.options;
+    const { store, logger } = this.options;
     const archived = await store.discoveryProjects.archiveMissing();
     if (archived > 0) logger.info({ projects: archived }, 'archived discovery projects missing at start-up');
-    const loop = (name: string, seconds: number, tick: () => Promise<unknown>) => {
-      let running = false;
-      const run = () => {
-        if (running) return;
-        running = true;
-        tick()
-          .catch((error: unknown) => logger.warn({ err: error, loop: name }, 'background task failed'))
-          .finally(() => (running = false));
-      };
-      this.timers.push(setInterval(run, seconds * 1000));
-      setImmediate(run);
-    };
     await this.scheduler.start();
-    // Periodic discovery keeps stacks in step without a job row a minute; scans the user asks for are jobs.
-    loop('discovery', config.discovery.intervalSeconds, async () => {
-      const scan = await this.discovery.scan();
-      this.events.publish('discovery.finished', { scan });
-    });
-    loop('runtime scan', config.runtimeScanIntervalSeconds, async () => {
-      const job = await this.startRuntimeScan({ scope: 'all' }, { createdBy: 'schedule', reason: 'schedule' });
-      await this.jobs.settled(job.id);
-    });
+    await this.inference.start();
   }
 
   /** Stops the loops and waits for running jobs, and what their events started, to settle. */
   async stop(): Promise<void> {
-    for (const timer of this.timers) clearInterval(timer);
     await this.scheduler.stop();
+    await this.inference.stop();
     await this.jobs.idle();
     await this.events.drain();
     this.dockerState.close();

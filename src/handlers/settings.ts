@@ -6,7 +6,7 @@ type SettingsHandlers = Pick<HandlerMap, 'getSettings' | 'putSettings'>;
 
 export const settingsHandlers: SettingsHandlers = {
   getSettings: async ({ deps, identity, principal }) => {
-    const settings = await deps.store.settings.getSystem();
+    const settings = await deps.engine.settings();
     const { auth } = deps.config;
     const authView: components['schemas']['SettingsAuth'] = {
       forwardHeaderName: auth.forwardHeaderName,

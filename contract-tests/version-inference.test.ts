@@ -2,6 +2,9 @@
 // of src/engine/registry/testing/fake-registry.ts): every documented status, and the SSE stream's
 // resume and overflow.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FakeRegistry } from '../src/engine/registry/testing/fake-registry.js';
 import type { Service, Store } from '../src/store/index.js';
@@ -184,5 +187,44 @@ describe('version inference routes', () => {
     assert.equal(service.candidate.resolvedTag, undefined, 'the candidate listing failed above; nothing was known to keep');
     assert.equal(service.versionInference.status, 'ready');
     assert.equal((await snapshot(current)).status, 200);
+  });
+});
+
+describe('version inference and registry credentials', () => {
+  const secret = 'planted-secret-5f3a9c';
+  const dir = mkdtempSync(join(tmpdir(), 'dockrev-vi-secret-'));
+  let api: Api;
+  let registry: FakeRegistry;
+
+  before(async () => {
+    registry = await FakeRegistry.start({ scheme: 'basic', username: 'reader', password: 'the-right-one' });
+    const digest = registry.pushImage('acme/private', 'latest', PLATFORM);
+    const config = join(dir, 'config.json');
+    writeFileSync(config, JSON.stringify({ auths: { [registry.host]: { auth: Buffer.from(`reader:${secret}`).toString('base64') } } }));
+    api = await startApi({ env: { DOCKREV_AUTH_ALLOWED_USER: 'ops', DOCKREV_DOCKER_CONFIG: config } });
+    const stack = await api.store.stacks.create({ name: 'vi-private', compose: { type: 'path', composeFiles: ['/srv/p/compose.yml'] }, services: [{ name: 'app', image: { ref: `${registry.host}/acme/private`, tag: 'latest' } }] });
+    await api.store.services.updateState(stack.services[0]!.id, { digest });
+    await api.engine.inference.start();
+  });
+  after(async () => {
+    await api.close();
+    await registry.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('never shows the configured password in answers or inference events when the registry refuses it', async () => {
+    const [service] = await api.store.services.list();
+    const listed = await api.call('getServiceDigestTags', { ...as, params: { serviceId: service!.id }, allowInternalError: true });
+    assert.equal(listed.status, 500);
+    assert.match(listed.body.error.details.error, /access denied with the configured credentials/);
+    const scanned = await api.call('getServiceDigestTags', { ...as, params: { serviceId: service!.id }, query: { digest: service!.image.digest! } });
+    assert.equal(scanned.body.scan.manifestsError, 1);
+    await api.call('refreshServiceVersionInference', { ...as, params: { serviceId: service!.id }, body: { digest: service!.image.digest! } });
+    await api.engine.inference.whenSettled([service!.image.digest!], 10_000);
+    const overview = await api.call('getVersionInferenceOverview', as);
+    const everything = [listed.text, scanned.text, overview.text, JSON.stringify(api.engine.inference.ring.after(0, 2000))].join('\n');
+    assert.ok(registry.count({ kind: 'tags' }) > 0, 'the registry was asked');
+    assert.ok(!everything.includes(secret), 'the password leaked');
+    assert.ok(!everything.includes(Buffer.from(`reader:${secret}`).toString('base64')), 'the encoded credentials leaked');
   });
 });

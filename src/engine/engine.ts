@@ -12,7 +12,7 @@ import { EngineEvents, pendingEvent } from './events.js';
 import { JobRunner } from './jobs/runner.js';
 import { RegistryClient, type RegistryClientOptions } from './registry/index.js';
 import { BackupRetention } from './backup/retention.js';
-import { GC_INTERVAL_SECONDS, VersionInference } from './inference/inference.js';
+import { GC_INTERVAL_SECONDS, INFERENCE_REGISTRY, VersionInference } from './inference/inference.js';
 import type { ServiceInferenceState } from './inference/service-state.js';
 import { addBackgroundTasks, SETTINGS_SCHEDULE_TASKS } from './schedule/background.js';
 import { Scheduler } from './schedule/scheduler.js';
@@ -31,8 +31,6 @@ export interface EngineOptions {
   registry?: Pick<RegistryClientOptions, 'onRequest'>;
 }
 
-/** Version inference's own registry connections: fewer than a check's, and the reference's 6 s a manifest. */
-const INFERENCE_REGISTRY = { perHostConcurrency: 4, timeoutMs: 6000 };
 
 /** Who asks for an update: a user through the API, or CI through the webhook trigger (always `apply`, reason `webhook`). */
 export type UpdateOrigin = { via: 'api'; createdBy: string } | { via: 'webhook' };

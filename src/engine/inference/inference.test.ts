@@ -163,6 +163,44 @@ describe('version inference', () => {
     await inference.whenSettled([floatingDigest], 10_000);
   });
 
+  it('enqueues snapshots for digests an update or a runtime scan changed, with their reasons', async () => {
+    const updated = registry.pushImage('acme/moved', 'latest', PLATFORM);
+    const drifted = registry.pushImage('acme/drift', 'latest', PLATFORM);
+    const stack = await stackWith([{ name: 'moved', tag: 'latest', repo: 'acme/moved' }, { name: 'drift', tag: 'latest', repo: 'acme/drift' }]);
+    const moved = stack.services.find((each) => each.name === 'moved')!;
+    const drift = stack.services.find((each) => each.name === 'drift')!;
+    await store.services.updateState(moved.id, { digest: updated });
+    await store.services.updateState(drift.id, { digest: drifted });
+    const reasons = new Map<string, unknown>();
+    const off = inference.ring.onPush(() => {
+      const { event } = inference.ring.after(inference.ring.latestId - 1, 1)[0]!;
+      if (event.type === 'task_enqueued') reasons.set(event.digest as string, event.reason);
+    });
+    events.publish('update.finished', {
+      jobId: 'job_1', reason: 'ui', createdBy: 'ops', mode: 'apply', status: 'success',
+      stacks: [{ stackId: stack.id, stackName: stack.name, status: 'success', changed: [{ serviceId: moved.id, serviceName: 'moved', oldDigest: release142, newDigest: updated }], rolledBack: [], failed: [] }],
+    });
+    events.publish('runtime_scan.finished', { jobId: 'job_2', reason: 'schedule', drifted: [{ stackId: stack.id, serviceId: drift.id, previousDigest: release142, runtimeDigest: drifted }] });
+    await inference.whenSettled([updated, drifted], 10_000);
+    off();
+    assert.deepEqual(Object.fromEntries(reasons), { [updated]: 'update_digest_changed', [drifted]: 'runtime_scan_digest_changed' });
+  });
+
+  it('scans on connections of its own: a registry that hangs holds up inference, not the engine client', async () => {
+    const slow = await fakeRegistry();
+    const engineClient = client({ timeoutMs: 5000, perHostConcurrency: 2 });
+    const inferenceClient = engineClient.sibling({ perHostConcurrency: 2, timeoutMs: 5000 });
+    slow.pushImage('acme/slow', 'latest', PLATFORM);
+    slow.delayMs = 600;
+    const target = { registry: slow.host, repository: 'acme/slow' };
+    const stuck = Array.from({ length: 4 }, () => inferenceClient.listTags(target));
+    const started = Date.now();
+    await engineClient.headManifest(target, 'latest');
+    // Behind a shared limit of 2 it would wait for two rounds of the four (1.2 s) before its own 0.6 s.
+    assert.ok(Date.now() - started < 1100, `the engine client queued behind inference (${Date.now() - started} ms)`);
+    await Promise.all(stuck);
+  });
+
   it('collects snapshots older than 30 days and reports the run', async () => {
     await store.snapshots.upsert({
       imageRepo: `${registry.host}/acme/old`, digest: `sha256:${'0'.repeat(64)}`, hostPlatform: PLATFORM, tags: [], checkedAt: '2020-01-01T00:00:00.000Z',

@@ -17,6 +17,8 @@ import { sortTagsDescending } from './tags.js';
 import { SnapshotWorker, type InferenceTask, type ProgressInput, type TaskReason } from './worker.js';
 import { serviceState, type ServiceInferenceState } from './service-state.js';
 
+/** Version inference's own registry connections (RegistryClient.sibling): fewer than a check's, and the reference's 6 s a manifest. */
+export const INFERENCE_REGISTRY = { perHostConcurrency: 4, timeoutMs: 6000 };
 /** Tags inspected per snapshot, anchors included. */
 export const SNAPSHOT_DEPTH = 40;
 const TASK_BUDGET_MS = 60_000;

@@ -90,6 +90,42 @@ async function snapshotRun(dir: string, store: Store, client: RegistryClient, im
 }
 
 /** `nominalRequests`: the brief's floor, one listing page per 100 tags plus one HEAD per considered tag (a registry that ignores `n` answers in fewer pages). */
+const countByKind = (requests: readonly { method: string; kind: string }[]) => {
+  const byKind: Record<string, number> = {};
+  for (const r of requests) byKind[`${r.method} ${r.kind}`] = (byKind[`${r.method} ${r.kind}`] ?? 0) + 1;
+  return byKind;
+};
+
+/** RUNS times: the floor by a plain client, then one snapshot; both counted on the same registry. */
+async function measure(options: {
+  sqlitePath: string;
+  dir: string;
+  requests: () => readonly { method: string; kind: string }[];
+  reset: () => void;
+  floor: () => Promise<void>;
+  client: () => RegistryClient;
+  imageRef: string;
+  digest: string;
+}): Promise<{ runs: Measured[]; floors: Measured[] }> {
+  const runs: Measured[] = [];
+  const floors: Measured[] = [];
+  const count = () => countByKind(options.requests());
+  const store = await openStore({ sqlitePath: options.sqlitePath });
+  try {
+    for (let run = 0; run < RUNS; run++) {
+      options.reset();
+      const started = performance.now();
+      await options.floor();
+      floors.push({ wallMs: round(performance.now() - started), requests: options.requests().length, byKind: count() });
+      options.reset();
+      runs.push(await snapshotRun(options.dir, store, options.client(), options.imageRef, options.digest, count));
+    }
+  } finally {
+    await store.close();
+  }
+  return { runs, floors };
+}
+
 function summarize(label: string, runs: Measured[], floors: Measured[], nominalRequests: number) {
   const wall = median(runs.map((r) => r.wallMs));
   const floorWall = median(floors.map((f) => f.wallMs));
@@ -131,34 +167,31 @@ async function distribution(dir: string) {
     await putManifest(open, repository, 'latest', index.mediaType, index.body);
     log(`distribution: ${TAGS + 2} tags pushed in ${round((performance.now() - pushStarted) / 1000, 2)} s`);
 
-    const count = () => {
-      const byKind: Record<string, number> = {};
-      for (const r of proxy.requests) byKind[`${r.method} ${r.kind}`] = (byKind[`${r.method} ${r.kind}`] ?? 0) + 1;
-      return byKind;
-    };
     const considered = tagsToConsider([...versions, 'base', 'latest'], ['latest'], SNAPSHOT_DEPTH);
     const agent = new Agent({ keepAlive: true, maxSockets: INFERENCE_REGISTRY.perHostConcurrency });
-    const runs: Measured[] = [];
-    const floors: Measured[] = [];
-    const store = await openStore({ sqlitePath: join(dir, 'distribution.sqlite3') });
+    let measured: Awaited<ReturnType<typeof measure>>;
     try {
-      for (let run = 0; run < RUNS; run++) {
-        proxy.reset();
-        const started = performance.now();
-        for (let path: string | undefined = `/v2/${repository}/tags/list?n=${PAGE}`; path; ) {
-          const page = await plain(agent, proxy.host, 'GET', path);
-          if (page.status !== 200) throw new Error(`floor: tags/list answered ${page.status}`);
-          path = /<([^>]+)>/.exec(page.link ?? '')?.[1];
-        }
-        await mapConcurrently(considered, INFERENCE_REGISTRY.perHostConcurrency, (tag) => plain(agent, proxy.host, 'HEAD', `/v2/${repository}/manifests/${tag}`));
-        floors.push({ wallMs: round(performance.now() - started), requests: proxy.requests.length, byKind: count() });
-        proxy.reset();
-        runs.push(await snapshotRun(dir, store, new RegistryClient(), `${proxy.host}/${repository}`, latest, count));
-      }
+      measured = await measure({
+        sqlitePath: join(dir, 'distribution.sqlite3'),
+        dir,
+        requests: () => proxy.requests,
+        reset: () => proxy.reset(),
+        floor: async () => {
+          for (let path: string | undefined = `/v2/${repository}/tags/list?n=${PAGE}`; path; ) {
+            const page = await plain(agent, proxy.host, 'GET', path);
+            if (page.status !== 200) throw new Error(`floor: tags/list answered ${page.status}`);
+            path = /<([^>]+)>/.exec(page.link ?? '')?.[1];
+          }
+          await mapConcurrently(considered, INFERENCE_REGISTRY.perHostConcurrency, (tag) => plain(agent, proxy.host, 'HEAD', `/v2/${repository}/manifests/${tag}`));
+        },
+        client: () => new RegistryClient(),
+        imageRef: `${proxy.host}/${repository}`,
+        digest: latest,
+      });
     } finally {
       agent.destroy();
-      await store.close();
     }
+    const { runs, floors } = measured;
     return summarize(`distribution, ${TAGS} tags`, runs, floors, Math.ceil((TAGS + 2) / PAGE) + considered.length);
   } finally {
     await proxy.stop();
@@ -172,30 +205,27 @@ async function bulk(dir: string) {
     let latest = '';
     for (const tag of versions) latest = registry.pushImage('acme/app', tag, PLATFORM);
     registry.tag('acme/app', 'latest', latest);
-    const count = () => {
-      const byKind: Record<string, number> = {};
-      for (const r of registry.requests) byKind[`${r.method} ${r.kind}`] = (byKind[`${r.method} ${r.kind}`] ?? 0) + 1;
-      return byKind;
-    };
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-    const runs: Measured[] = [];
-    const floors: Measured[] = [];
-    const store = await openStore({ sqlitePath: join(dir, 'bulk.sqlite3') });
+    let measured: Awaited<ReturnType<typeof measure>>;
     try {
-      for (let run = 0; run < RUNS; run++) {
-        registry.resetCounters();
-        const started = performance.now();
-        for (let page = 1; page <= Math.ceil((TAGS + 1) / PAGE); page++) {
-          await plain(agent, registry.host, 'GET', `/api/v1/repository/acme/app/tag/?onlyActiveTags=true&limit=${PAGE}&page=${page}`);
-        }
-        floors.push({ wallMs: round(performance.now() - started), requests: registry.requests.length, byKind: count() });
-        registry.resetCounters();
-        runs.push(await snapshotRun(dir, store, new RegistryClient({ quayHosts: [registry.host] }), `${registry.host}/acme/app`, latest, count));
-      }
+      measured = await measure({
+        sqlitePath: join(dir, 'bulk.sqlite3'),
+        dir,
+        requests: () => registry.requests,
+        reset: () => registry.resetCounters(),
+        floor: async () => {
+          for (let page = 1; page <= Math.ceil((TAGS + 1) / PAGE); page++) {
+            await plain(agent, registry.host, 'GET', `/api/v1/repository/acme/app/tag/?onlyActiveTags=true&limit=${PAGE}&page=${page}`);
+          }
+        },
+        client: () => new RegistryClient({ quayHosts: [registry.host] }),
+        imageRef: `${registry.host}/acme/app`,
+        digest: latest,
+      });
     } finally {
       agent.destroy();
-      await store.close();
     }
+    const { runs, floors } = measured;
     return summarize(`bulk (Quay tag API), ${TAGS} tags`, runs, floors, Math.ceil((TAGS + 1) / PAGE));
   } finally {
     await registry.close();

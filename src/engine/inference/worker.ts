@@ -3,6 +3,7 @@
 // last), and an event for each step on the inference event ring.
 import type { Logger } from 'pino';
 import { errorText } from '../../errors.js';
+import type { components } from '../../generated/dockrev.js';
 import type { SnapshotKey } from '../../store/index.js';
 import { nowIso } from '../../time.js';
 import type { InferenceEventRing } from './event-ring.js';
@@ -18,20 +19,8 @@ export type TaskReason =
   | 'runtime_scan_digest_changed'
   | 'startup_warmup';
 
-export interface TaskProgress {
-  phase: string;
-  message: string;
-  current: number;
-  total: number;
-  percent: number;
-  assignedCurrent: number;
-  assignedTotal: number;
-  assignedPercent: number;
-  resultCurrent: number;
-  resultTotal: number;
-  resultPercent: number;
-  updatedAt: string;
-}
+/** A task's progress as the overview and the event stream show it. */
+export type TaskProgress = components['schemas']['VersionInferenceProgress'];
 
 export interface InferenceTask extends SnapshotKey {
   key: string;

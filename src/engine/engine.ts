@@ -31,7 +31,6 @@ export interface EngineOptions {
   registry?: Pick<RegistryClientOptions, 'onRequest'>;
 }
 
-
 /** Who asks for an update: a user through the API, or CI through the webhook trigger (always `apply`, reason `webhook`). */
 export type UpdateOrigin = { via: 'api'; createdBy: string } | { via: 'webhook' };
 

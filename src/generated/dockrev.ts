@@ -3829,7 +3829,6 @@ export interface operations {
                 /**
                  * @description Digest to look up. A bare hex digest is accepted; the value is trimmed, lower-cased and
                  *     prefixed with `sha256:` when it has no algorithm.
-                 * @example sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae
                  */
                 digest?: string;
             };
@@ -3866,7 +3865,6 @@ export interface operations {
                 /**
                  * @description Digest to read. A bare hex digest is accepted; the value is trimmed, lower-cased and
                  *     prefixed with `sha256:` when it has no algorithm.
-                 * @example sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae
                  */
                 digest: string;
             };

@@ -941,6 +941,9 @@ function defineStoreSuite(engineName: string, makeEngine: () => Engine): void {
           ['linux/amd64'],
         );
         assert.equal(await store.snapshots.get({ ...key, digest: 'sha256:none' }), undefined);
+        const many = await store.snapshots.getMany([key, { ...key, digest: 'sha256:none' }, { ...key, imageRepo: 'ghcr.io/acme/other' }]);
+        assert.deepEqual(many.map((s) => s.tags), [['1.0.49', '1.0.48']]);
+        assert.deepEqual(await store.snapshots.getMany([]), []);
       });
 
       it('creates, updates and lists backups', async () => {

@@ -14,7 +14,7 @@ import { overviewPage, type OverviewPage, type OverviewQuery } from './overview.
 import { scanDigestTags, type ScanResult } from './scan.js';
 import { inferenceDigests, isAllFailed, isStale, refreshReason, resolvedUpdate, sameKey } from './snapshots.js';
 import { sortTagsDescending } from './tags.js';
-import { SnapshotWorker, type InferenceTask, type ProgressInput, type TaskReason } from './worker.js';
+import { snapshotKeyText, SnapshotWorker, type InferenceTask, type ProgressInput, type TaskReason } from './worker.js';
 import { serviceState, type ServiceInferenceState } from './service-state.js';
 
 /** Version inference's own registry connections (RegistryClient.sibling): fewer than a check's, and the reference's 6 s a manifest. */
@@ -94,12 +94,13 @@ export class VersionInference {
   /** `versionInference` of each service for the stack detail; missing or stale snapshots are scheduled (low priority). */
   async serviceStates(services: readonly Service[]): Promise<Map<string, ServiceInferenceState>> {
     const now = Date.now();
+    const snapshots = await this.snapshotsOf(services);
     const states = new Map<string, ServiceInferenceState>();
     for (const service of services) {
       const digests = inferenceDigests(service, this.deps.hostPlatform);
       const entries = [];
       for (const digest of digests) {
-        const snapshot = await this.deps.store.snapshots.get(digest.key);
+        const snapshot = snapshots.get(snapshotKeyText(digest.key));
         const task = this.worker.task(digest.key);
         const due = refreshReason(snapshot, now);
         if (due && !task) this.worker.enqueue(digest.key, due);
@@ -227,11 +228,12 @@ export class VersionInference {
   /** For each digest of these services: apply a fresh snapshot at once, or enqueue one with the given reason. */
   private async reconcile(services: readonly Service[], reasons: Reasons): Promise<void> {
     const now = Date.now();
+    const snapshots = await this.snapshotsOf(services);
     for (const service of services) {
       for (const digest of inferenceDigests(service, this.deps.hostPlatform)) {
         const reason = reasons[digest.role];
         if (!reason) continue;
-        const snapshot = await this.deps.store.snapshots.get(digest.key);
+        const snapshot = snapshots.get(snapshotKeyText(digest.key));
         const due = refreshReason(snapshot, now);
         if (due) this.worker.enqueue(digest.key, reason === 'due' ? due : reason);
         else if (snapshot) await this.applyTo(service, snapshot);
@@ -305,6 +307,13 @@ export class VersionInference {
     const ref = serviceImageRef(service);
     if (!ref) throw new DomainError('invalid_input', badRefMessage, { imageRef: `${service.image.ref}:${service.image.tag}` });
     return { service, ref, key: { imageRepo: ref.key, digest, hostPlatform: this.deps.hostPlatform } };
+  }
+
+  /** The stored snapshots of these services' digests, by key text, in one query. */
+  private async snapshotsOf(services: readonly Service[]): Promise<Map<string, DigestTagsSnapshot>> {
+    const keys = services.flatMap((service) => inferenceDigests(service, this.deps.hostPlatform).map((digest) => digest.key));
+    if (keys.length === 0) return new Map();
+    return new Map((await this.deps.store.snapshots.getMany(keys)).map((snapshot) => [snapshotKeyText(snapshot), snapshot]));
   }
 
   private async servicesOfStacks(stackIds: readonly string[]): Promise<Service[]> {

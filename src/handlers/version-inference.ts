@@ -6,23 +6,18 @@ export const versionInferenceHandlers: Pick<HandlerMap, 'getVersionInferenceOver
 
   streamVersionInferenceEvents: async ({ query, headers, deps }) => {
     const { ring } = deps.engine.inference;
-    const requested = resumeCursor(query.afterId, headers['last-event-id']);
-    // The events live in memory: a range already overwritten cannot be replayed, so the client is
-    // told to reload the overview and the stream goes on from the newest event.
-    const resync = ring.lost(requested)
-      ? { type: 'resync_required', ts: new Date().toISOString(), requestedAfterId: requested, oldestAvailableId: ring.oldestId, latestEventId: ring.latestId, reason: 'buffer_overflow' }
-      : undefined;
-    let pendingResync = resync;
+    const start = ring.resume(resumeCursor(query.afterId, headers['last-event-id']));
+    let resync = start.resync;
     return {
       status: 200,
       body: pollingStream({
-        // Without a cursor the stream starts at the tail: live events only, no replay.
-        startCursor: resync || requested === 0 ? ring.latestId : requested,
+        startCursor: start.cursor,
         read: async (cursor, limit) => {
           const frames = ring.after(cursor, limit).map(({ id, event }) => ({ id, event: 'version_inference_event', data: event }));
-          if (!pendingResync) return frames;
-          const first = { id: cursor, event: 'version_inference_event', data: pendingResync };
-          pendingResync = undefined;
+          if (!resync) return frames;
+          // Sent with the id of the newest event, so a reconnect resumes from there.
+          const first = { id: cursor, event: 'version_inference_event', data: resync };
+          resync = undefined;
           return [first, ...frames];
         },
         wake: (onWake) => ring.onPush(onWake),

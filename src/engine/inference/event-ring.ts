@@ -52,6 +52,18 @@ export class InferenceEventRing {
     return afterId > 0 && afterId < this.oldestId - 1;
   }
 
+  /**
+   * Where a stream asking to resume after `afterId` (0: none) starts: at the tail without a cursor;
+   * after the cursor while the ring still holds what follows it; otherwise at the tail with a
+   * `resync_required` event first, telling the client to reload instead of trusting a gap.
+   */
+  resume(afterId: number): { cursor: number; resync?: InferenceEvent } {
+    if (afterId === 0) return { cursor: this.lastId };
+    if (!this.lost(afterId)) return { cursor: afterId };
+    const resync = { type: 'resync_required', ts: nowIso(), requestedAfterId: afterId, oldestAvailableId: this.oldestId, latestEventId: this.lastId, reason: 'buffer_overflow' };
+    return { cursor: this.lastId, resync };
+  }
+
   /** Calls `listener` after each new event; returns the unsubscribe function. */
   onPush(listener: () => void): () => void {
     this.listeners.add(listener);

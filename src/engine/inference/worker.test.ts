@@ -132,5 +132,10 @@ describe('inference event ring', () => {
     assert.equal(ring.lost(2), false, 'event 3 is the next one and still held');
     assert.equal(ring.lost(1), true, 'event 2 is gone');
     assert.equal(ring.lost(0), false, 'no cursor: the tail');
+    assert.deepEqual(ring.resume(0), { cursor: 5 });
+    assert.deepEqual(ring.resume(2), { cursor: 2 });
+    const { cursor, resync } = ring.resume(1);
+    assert.equal(cursor, 5);
+    assert.deepEqual({ ...resync, ts: undefined }, { type: 'resync_required', ts: undefined, requestedAfterId: 1, oldestAvailableId: 3, latestEventId: 5, reason: 'buffer_overflow' });
   });
 });

@@ -126,16 +126,18 @@ interface RegistryStats {
   trace: Array<{ method: string; path: string; startMs: number; endMs: number }>;
 }
 
-function registryStats(timed: TimedRegistryProxy, referencePerf: number): RegistryStats {
-  const requests = timed.proxy.requests;
+/** `upTo`: only the first requests answered (the check's own, when version inference follows it). */
+function registryStats(timed: TimedRegistryProxy, referencePerf: number, upTo?: { count: number; perf: number }): RegistryStats {
+  const requests = upTo ? timed.proxy.requests.slice(0, upTo.count) : timed.proxy.requests;
+  const trace = upTo ? timed.trace.filter((r) => r.start <= upTo.perf) : timed.trace;
   const byMethodKind: Record<string, number> = {};
   for (const r of requests) byMethodKind[`${r.method} ${r.kind}`] = (byMethodKind[`${r.method} ${r.kind}`] ?? 0) + 1;
   const heads = requests.filter((r) => r.method === 'HEAD' && r.kind === 'manifest');
   const headCounts = new Map<string, number>();
   for (const r of heads) headCounts.set(r.path, (headCounts.get(r.path) ?? 0) + 1);
   // In-flight maximum by a sweep over arrivals and answers.
-  const starts = timed.trace.map((r) => r.start);
-  const ends = timed.trace.map((r) => r.end);
+  const starts = trace.map((r) => r.start);
+  const ends = trace.map((r) => r.end);
   const events = [...starts.map((t) => [t, 1] as const), ...ends.map((t) => [t, -1] as const)].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   let inFlight = 0;
   let maxInFlight = 0;
@@ -158,7 +160,7 @@ function registryStats(timed: TimedRegistryProxy, referencePerf: number): Regist
     windowEndMs: ends.length ? round(Math.max(...ends) - referencePerf) : undefined,
     meanLatencyMs: ends.length ? round((sum(ends) - sum(starts)) / ends.length, 2) : undefined,
     maxInFlight,
-    trace: timed.trace.map((r) => ({ method: r.method, path: r.path, startMs: round(r.start - referencePerf), endMs: round(r.end - referencePerf) })),
+    trace: trace.map((r) => ({ method: r.method, path: r.path, startMs: round(r.start - referencePerf), endMs: round(r.end - referencePerf) })),
   };
 }
 
@@ -309,7 +311,7 @@ async function stopServer(child: ChildProcess): Promise<void> {
  * `done`) or its failure log, then reads the job until its row is no longer running: a client
  * that watches a job the way the UI does. Returns when that was seen.
  */
-async function followJob(api: Api, id: string, onFrame?: () => void): Promise<{ job: ApiJob; seenPerf: number; polls: number }> {
+async function followJob(api: Api, id: string, onFrame?: () => void, onLast?: () => void): Promise<{ job: ApiJob; seenPerf: number; polls: number }> {
   const stream = await openSse(api.base, `/api/jobs/${id}/events?afterId=0`);
   if (stream.status !== 200) throw new Error(`GET /api/jobs/${id}/events: ${stream.status} ${stream.body.slice(0, 300)}`);
   const last = (frame: SseFrame) =>
@@ -318,7 +320,10 @@ async function followJob(api: Api, id: string, onFrame?: () => void): Promise<{ 
     for (let wanted = 1; ; ) {
       const frames = await stream.waitFor(wanted, 120_000);
       onFrame?.();
-      if (frames.some(last)) break;
+      if (frames.some(last)) {
+        onLast?.();
+        break;
+      }
       if (frames.length < wanted) throw new Error(`the event stream of ${id} ended before the job did`);
       wanted = frames.length + 1;
     }
@@ -341,6 +346,19 @@ async function waitJob(api: Api, id: string, intervalMs: number, onPoll?: () => 
   }
 }
 
+/** Waits until the version-inference worker has nothing queued or running (the snapshots a check enqueued). */
+async function waitInferenceIdle(api: Api, timeoutMs = 180_000): Promise<{ peakTasks: number; ms: number }> {
+  const started = performance.now();
+  let peakTasks = 0;
+  for (;;) {
+    const { worker } = await api.call<{ worker: { inFlight: number } }>('GET', '/api/version-inference/overview?perPage=1');
+    peakTasks = Math.max(peakTasks, worker.inFlight);
+    if (worker.inFlight === 0) return { peakTasks, ms: round(performance.now() - started) };
+    if (performance.now() - started > timeoutMs) throw new Error(`version inference still busy after ${timeoutMs} ms`);
+    await sleep(50);
+  }
+}
+
 // ------------------------------------------------------------------ one check
 
 interface Phases {
@@ -356,6 +374,8 @@ interface Phases {
 
 interface CheckResult {
   label: string;
+  /** Version inference's snapshots after the check (the first check of `latest` digests). */
+  inferenceAfter?: { peakTasks: number; ms: number; registryRequests: number };
   pollMs: number;
   jobId: string;
   status: string;
@@ -577,13 +597,17 @@ async function main(): Promise<void> {
       const t0 = performance.now();
       const { checkId } = await server.api.call<{ checkId: string }>('POST', '/api/checks', { scope: 'all' });
       const postMs = performance.now() - t0;
-      const { job, seenPerf, polls } = pollMs > 0 ? await waitJob(server.api, checkId, pollMs, sample) : await followJob(server.api, checkId, sample);
+      // Version inference starts once a check is over (its snapshots of the `latest` digests): the
+      // requests answered by the time the job's last event arrived are the check's.
+      let checkOwn: { count: number; perf: number } | undefined;
+      const markEnd = () => (checkOwn = { count: registry.proxy.requests.length, perf: performance.now() });
+      const { job, seenPerf, polls } = pollMs > 0 ? await waitJob(server.api, checkId, pollMs, sample) : await followJob(server.api, checkId, sample, markEnd);
       const wallMs = seenPerf - t0;
       const mem = memory(pid);
       const cpu = cpuMs(pid) - cpu0;
       const io1 = io(pid);
       const sys1 = systemCpu();
-      const reg = registryStats(registry, t0);
+      const reg = registryStats(registry, t0, checkOwn);
       const dockerCalls = dockerProxy.calls;
       const jobMs = job.startedAt && job.finishedAt ? Date.parse(job.finishedAt) - Date.parse(job.startedAt) : undefined;
       const s = job.summary;
@@ -633,6 +657,11 @@ async function main(): Promise<void> {
       checks.push(result);
       if (job.status !== 'success') throw new Error(`check ${checkId} ${job.status}: ${JSON.stringify(s).slice(0, 1000)}`);
       log(`${label}: ${result.wallMs} ms, ${reg.total} registry requests, ${result.docker.calls} docker calls`);
+      const inference = await waitInferenceIdle(server.api);
+      if (inference.peakTasks > 0) {
+        result.inferenceAfter = { ...inference, registryRequests: registry.proxy.requests.length - reg.total };
+        log(`${label}: version inference afterwards: up to ${inference.peakTasks} snapshots in flight, ${result.inferenceAfter.registryRequests} registry requests, idle after ${inference.ms} ms`);
+      }
       await sleep(200);
     }
 

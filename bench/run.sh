@@ -29,3 +29,4 @@ node dist/bench/update.bench.js
 node dist/bench/events.bench.js
 node dist/bench/registry-push.bench.js
 node dist/bench/notify.bench.js
+node dist/bench/inference.bench.js

@@ -197,7 +197,7 @@ describe('implemented routes', () => {
     it('serves the defaults', async () => {
       const { body } = await api.call('getSettings', as);
       assert.deepEqual(body.backup, { enabled: true, requireSuccess: true, baseDir: '/data/backups', skipTargetsOverBytes: 104857600 });
-      assert.deepEqual(body.schedules.updateCheck, { enabled: false, cron: '*/30 * * * *' });
+      assert.deepEqual(body.schedules.updateCheck, { enabled: false, cron: '*/30 * * * *', nextRunAt: null });
       assert.deepEqual(body.instance, { publicBaseUrl: null });
       assert.equal(body.auth.currentUser, 'ops');
       assert.equal(body.auth.matchedBy, 'user');
@@ -235,14 +235,22 @@ describe('implemented routes', () => {
       const { body } = await api.call('getSettings', as);
       assert.deepEqual(body.backup, backup);
       assert.deepEqual(body.resourceMonitor, { enabled: false, sampleIntervalSeconds: 60, retentionDays: 30 });
-      assert.deepEqual(body.schedules.updateCheck, { enabled: true, cron: '0 */5 * * * *' });
-      assert.deepEqual(body.schedules.ghcrWebhookAudit, { enabled: false, cron: 'not a cron' }, 'a disabled schedule is stored as sent');
+      // The scheduler does not run in this test server: no next run.
+      assert.deepEqual(body.schedules.updateCheck, { enabled: true, cron: '0 */5 * * * *', nextRunAt: null });
+      assert.deepEqual(body.schedules.ghcrWebhookAudit, { enabled: false, cron: 'not a cron', nextRunAt: null }, 'a disabled schedule is stored as sent');
       assert.equal(body.instance.publicBaseUrl, 'https://dockrev.example.com/');
 
       await api.call('putSettings', { ...as, body: { backup } });
       const kept = (await api.call('getSettings', as)).body;
       assert.equal(kept.instance.publicBaseUrl, 'https://dockrev.example.com/');
-      assert.deepEqual(kept.schedules.updateCheck, { enabled: true, cron: '0 */5 * * * *' });
+      assert.deepEqual(kept.schedules.updateCheck, { enabled: true, cron: '0 */5 * * * *', nextRunAt: null });
+
+      // What GET answers can be sent back as is: the read-only parts are ignored.
+      const roundTrip = await api.call('putSettings', { ...as, body: kept });
+      assert.equal(roundTrip.status, 200, roundTrip.text);
+      const { auth: _auth, ...withoutAuth } = kept;
+      const { auth: _again, ...after } = (await api.call('getSettings', as)).body;
+      assert.deepEqual(after, withoutAuth);
 
       await api.call('putSettings', { ...as, body: { backup, instance: { publicBaseUrl: null } } });
       assert.equal((await api.call('getSettings', as)).body.instance.publicBaseUrl, null);

@@ -20,7 +20,9 @@ export type FailureKind =
   /** Another job already works on the same target. */
   | 'busy'
   /** A paging cursor that this server did not issue. */
-  | 'invalid_cursor';
+  | 'invalid_cursor'
+  /** A registry (or another service the request needs) failed or did not answer in time. */
+  | 'upstream';
 
 export interface Failure {
   kind: FailureKind;

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { DomainError } from '../errors.js';
-import type { ArchiveFilter, Job, JobScope, Service, Stack, StackListItem, Store } from '../store/index.js';
+import type { ArchiveFilter, Job, JobScope, Service, Stack, StackListItem, StackWithServices, Store, SystemSettings } from '../store/index.js';
 import { serviceImageRef } from './check/checker.js';
 import { Checks } from './check/checks.js';
 import type { PushOrigin } from './check/push.js';
@@ -14,6 +14,10 @@ import { JobRunner } from './jobs/runner.js';
 import { Notifier, type TestNotificationInput } from './notify/notifier.js';
 import { putNotificationSettings, type NotificationSettingsInput } from './notify/settings.js';
 import { RegistryClient, type RegistryClientOptions } from './registry/index.js';
+import { BackupRetention } from './backup/retention.js';
+import { GC_INTERVAL_SECONDS, INFERENCE_REGISTRY, VersionInference } from './inference/inference.js';
+import type { ServiceInferenceState } from './inference/service-state.js';
+import { addBackgroundTasks, SETTINGS_SCHEDULE_TASKS } from './schedule/background.js';
 import { Scheduler } from './schedule/scheduler.js';
 import { putSystemSettings, type SystemSettingsInput } from './settings.js';
 import { executorDeps, type UpdateDeps } from './update/deps.js';
@@ -56,13 +60,15 @@ export class Engine {
   private readonly updates: Updates;
   /** Background tasks on a cron or an interval (scheduled checks, audits, retention, GC). */
   readonly scheduler: Scheduler;
+  /** Digest → version tags: snapshots, resolved tags, the snapshot worker and its event stream. */
+  readonly inference: VersionInference;
+  private readonly retention: BackupRetention;
   private readonly discovery: DiscoveryScanner;
   /** Registry push receivers, their settings and deliveries, and the Quay notifications Dockrev manages. */
   readonly registryWebhooks: RegistryWebhooks;
   private readonly executor: UpdateDeps;
   /** Sends notifications for finished updates, new versions and audit anomalies; retries failed sends. */
   readonly notifier: Notifier;
-  private readonly timers: NodeJS.Timeout[] = [];
 
   private constructor(
     private readonly options: EngineOptions,
@@ -77,15 +83,26 @@ export class Engine {
     this.executor = executorDeps(config, store, this.docker);
     this.updates = new Updates(store, this.jobs, this.executor);
     this.discovery = new DiscoveryScanner({ docker: this.dockerState, store, maxActions: config.discovery.maxActions });
+    this.inference = new VersionInference({ store, registry: registry.sibling(INFERENCE_REGISTRY), hostPlatform: config.hostPlatform, events: this.events, logger });
+    this.retention = new BackupRetention({ store, stackStatuses: (stacks) => this.stackStatuses(stacks), logger });
+    this.retention.subscribe(this.events);
     this.scheduler = new Scheduler(store, logger);
-    this.scheduler.add({
-      name: 'update-check',
-      catchUp: true,
-      schedule: async () => {
-        const { updateCheck } = (await store.settings.getSystem()).schedules;
-        return updateCheck.enabled ? { cron: updateCheck.cron } : undefined;
+    addBackgroundTasks(this.scheduler, store, {
+      scheduledCheck: () => this.scheduledCheck(),
+      // Periodic discovery keeps stacks in step without a job row a minute; scans the user asks for are jobs.
+      discovery: {
+        everySeconds: config.discovery.intervalSeconds,
+        run: async () => this.events.publish('discovery.finished', { scan: await this.discovery.scan() }),
       },
-      run: () => this.scheduledCheck(),
+      runtimeScan: {
+        everySeconds: config.runtimeScanIntervalSeconds,
+        run: async () => {
+          const job = await this.startRuntimeScan({ scope: 'all' }, { createdBy: 'schedule', reason: 'schedule' });
+          await this.jobs.settled(job.id);
+        },
+      },
+      backupRetention: () => this.retention.run(),
+      snapshotGc: { everySeconds: GC_INTERVAL_SECONDS, run: () => this.inference.collectGarbage() },
     });
     this.registryWebhooks = new RegistryWebhooks({
       store,
@@ -108,8 +125,8 @@ export class Engine {
       telegramApiBaseUrl,
       retryBaseMs: retryBaseSeconds * 1000,
       retryScanSeconds: Math.min(30, retryBaseSeconds),
-      // Version inference is built on its own branch; its `whenSettled` is wired here when it lands.
-      inference: undefined,
+      // New-version notices wait for in-flight inference, so they can name versions.
+      inference: this.inference,
     });
   }
 
@@ -148,6 +165,8 @@ export class Engine {
   /** Stores the system settings (`PUT /api/settings`); schedules follow at once. */
   async putSettings(body: SystemSettingsInput): Promise<void> {
     await putSystemSettings(this.options.store, body);
+    // Re-planned before answering, so the next GET already shows the new next run.
+    await this.scheduler.reload();
     this.events.publish('settings.changed', { section: 'system' });
   }
 
@@ -166,6 +185,21 @@ export class Engine {
   deployCheckReport(request: RequestAuthorization): Promise<DeployCheckReport> {
     const { config, store } = this.options;
     return deployCheckReport({ config, store, docker: this.docker }, request);
+  }
+
+  /** The stored system settings, each schedule with its next run on this server (null while off). */
+  async settings(): Promise<SystemSettings & { schedules: Record<keyof SystemSettings['schedules'], { nextRunAt: string | null }> }> {
+    const stored = await this.options.store.settings.getSystem();
+    const next = this.scheduler.nextRuns();
+    const at = (name: keyof typeof SETTINGS_SCHEDULE_TASKS) => ({ ...stored.schedules[name], nextRunAt: next[SETTINGS_SCHEDULE_TASKS[name]] ?? null });
+    return { ...stored, schedules: { updateCheck: at('updateCheck'), ghcrWebhookAudit: at('ghcrWebhookAudit') } };
+  }
+
+  /** A stack with its services and each service's version-inference state (which may schedule snapshots). */
+  async stackDetail(stackId: string): Promise<{ stack: StackWithServices; inference: Map<string, ServiceInferenceState> } | undefined> {
+    const stack = await this.options.store.stacks.getWithServices(stackId);
+    if (!stack) return undefined;
+    return { stack, inference: await this.inference.serviceStates(stack.services) };
   }
 
   static async create(options: EngineOptions): Promise<Engine> {
@@ -272,42 +306,23 @@ export class Engine {
   }
 
   /**
-   * Start-up recovery and the periodic discovery and runtime-scan loops. A tick is skipped while
-   * the previous one still runs.
+   * Start-up work and the tasks that run on their own: missing discovery projects archived, the
+   * scheduler (scheduled checks, discovery, runtime scans, backup retention, snapshot GC) and the
+   * version-inference worker with its warm-up.
    */
   async startBackground(): Promise<void> {
-    const { store, config, logger } = this.options;
+    const { store, logger } = this.options;
     const archived = await store.discoveryProjects.archiveMissing();
     if (archived > 0) logger.info({ projects: archived }, 'archived discovery projects missing at start-up');
-    const loop = (name: string, seconds: number, tick: () => Promise<unknown>) => {
-      let running = false;
-      const run = () => {
-        if (running) return;
-        running = true;
-        tick()
-          .catch((error: unknown) => logger.warn({ err: error, loop: name }, 'background task failed'))
-          .finally(() => (running = false));
-      };
-      this.timers.push(setInterval(run, seconds * 1000));
-      setImmediate(run);
-    };
     await this.scheduler.start();
-    // Periodic discovery keeps stacks in step without a job row a minute; scans the user asks for are jobs.
-    loop('discovery', config.discovery.intervalSeconds, async () => {
-      const scan = await this.discovery.scan();
-      this.events.publish('discovery.finished', { scan });
-    });
-    loop('runtime scan', config.runtimeScanIntervalSeconds, async () => {
-      const job = await this.startRuntimeScan({ scope: 'all' }, { createdBy: 'schedule', reason: 'schedule' });
-      await this.jobs.settled(job.id);
-    });
+    await this.inference.start();
   }
 
   /** Stops the loops and waits for running jobs, and what their events started, to settle. */
   async stop(): Promise<void> {
-    for (const timer of this.timers) clearInterval(timer);
     await this.scheduler.stop();
     await this.registryWebhooks.stop();
+    await this.inference.stop();
     await this.jobs.idle();
     await this.events.drain();
     this.dockerState.close();

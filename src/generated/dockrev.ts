@@ -228,14 +228,23 @@ export interface paths {
          *     * Without `digest` (or with a blank one): lists the repository's tags only —
          *       `{digest: <current digest or "">, tags: [], repoTags: [...], scan}` with
          *       `repoTagsConsidered`, `manifestsOk`, `manifestsTimeout` and `manifestsError` all 0.
-         *     * With `digest`: fetches the manifests of the repository's tags within a time budget and
-         *       returns the tags whose manifest digest (or host-platform digest) equals it; tags not
-         *       reached before the budget ran out count as `manifestsTimeout`.
+         *     * With `digest` (the service's current or candidate digest): inspects every tag of the
+         *       repository within a time budget — the service's own tags first, then semver tags from
+         *       the highest version down, then the rest — and returns the tags whose manifest digest
+         *       (or host-platform digest) equals it; tags not reached before the budget ran out count
+         *       as `manifestsTimeout`, so `repoTagsConsidered` is always `repoTagsTotal`. Where the
+         *       registry's own API lists tags with their digests (Quay, Docker Hub) one paged listing
+         *       replaces the manifest requests. The result is stored as the digest's snapshot (the
+         *       one `digest-tags-snapshot` reads) and feeds the services' resolved tags. A failed tag
+         *       listing answers `200` with empty tags and `manifestsError: 1`.
          *
          *     Tags are sorted semver first (highest version first), then the rest by string,
-         *     descending. Errors: `404 not_found` "service not found"; `400 invalid_argument`
-         *     "invalid image ref (expected repo/name[:tag][@sha256:digest])"; registry failure or
-         *     timeout `500 internal` (e.g. message "registry timeout", details `{"op":"list_tags"}`).
+         *     descending. Errors: `404 not_found` "service not found", and "digest snapshot not found"
+         *     when `digest` is neither the current nor the candidate digest (no registry request is
+         *     made then); `400 invalid_argument` "digest is required" (a `digest` that is not a
+         *     digest), "invalid image ref (expected repo/name[:tag][@sha256:digest])"; without
+         *     `digest`, a failed tag listing is `500 internal` "registry timeout" or "registry error"
+         *     with details `{"op":"list_tags","error":"…"}`.
          */
         get: operations["getServiceDigestTags"];
         put?: never;
@@ -364,7 +373,7 @@ export interface paths {
          *
          *     `summary` is computed over all rows before filtering (`snapshotsTotal` counts stored
          *     snapshots only); `total` is the number of rows after `q`/`status` filtering. A `page`
-         *     past the end yields an empty `rows` array.
+         *     past the end yields an empty `rows` array. An unknown `status` is `400 invalid_argument`.
          */
         get: operations["getVersionInferenceOverview"];
         put?: never;
@@ -937,7 +946,9 @@ export interface paths {
          * Update system settings
          * @description `backup` is required; `resourceMonitor`, `schedules` (and each schedule inside it) and
          *     `instance` are optional, and an omitted section keeps its stored values.
-         *     `resourceMonitor.retentionDays` is never changed here.
+         *     Read-only fields of the `GET` body (`resourceMonitor.retentionDays`, each schedule's
+         *     `nextRunAt`, `auth`) are accepted and ignored, so a `GET` body can be sent back as is.
+         *     A changed schedule takes effect at once, without a restart.
          *
          *     Handler validation (`400 invalid_argument`):
          *     * `resourceMonitor.sampleIntervalSeconds` not one of 10/30/60/300 →
@@ -2089,11 +2100,22 @@ export interface components {
              */
             reason: "force" | "running";
         };
+        /**
+         * @description The snapshot worker: tasks run at most `maxConcurrency` at a time; at most
+         *     `queueCapacity` wait. When the queue is full, background tasks (everything except `force`
+         *     and `api_snapshot_read_miss`, which a user asked for) are dropped and counted in
+         *     `dropped` (since start-up); a dropped key is enqueued again by the next check or read
+         *     that finds its snapshot missing.
+         */
         VersionInferenceWorker: {
             maxConcurrency: number;
             queued: number;
             running: number;
             inFlight: number;
+            queueCapacity: number;
+            /** @description Tasks refused because the queue was full. */
+            dropped: number;
+            lastDroppedAt?: components["schemas"]["Timestamp"];
         };
         /** @description Snapshot garbage collection; the `last*` fields are absent until the first run. */
         VersionInferenceGc: {
@@ -2981,6 +3003,11 @@ export interface components {
              * @example *\/30 * * * *
              */
             cron: string;
+            /**
+             * @description When the schedule runs next on this server (`null` while it is switched off or its
+             *     task is not running here). Read-only: `PUT` accepts it back and ignores it.
+             */
+            readonly nextRunAt?: components["schemas"]["Timestamp"] | null;
         };
         SettingsSchedules: {
             updateCheck: components["schemas"]["SettingsSchedule"];
@@ -3034,11 +3061,13 @@ export interface components {
          *       "schedules": {
          *         "updateCheck": {
          *           "enabled": false,
-         *           "cron": "*\/30 * * * *"
+         *           "cron": "*\/30 * * * *",
+         *           "nextRunAt": null
          *         },
          *         "ghcrWebhookAudit": {
          *           "enabled": true,
-         *           "cron": "0 3 * * *"
+         *           "cron": "0 3 * * *",
+         *           "nextRunAt": "2026-03-06T03:00:00.000Z"
          *         }
          *       },
          *       "auth": {
@@ -3102,6 +3131,8 @@ export interface components {
             backup: components["schemas"]["SettingsBackup"];
             resourceMonitor?: components["schemas"]["SettingsResourceMonitorInput"];
             schedules?: components["schemas"]["SettingsSchedulesInput"];
+            /** @description Read-only (the forward-auth view of `GET`); accepted so a `GET` body can be sent back, and ignored. */
+            readonly auth?: components["schemas"]["SettingsAuth"];
             /** @description Omitted keeps the stored instance settings. */
             instance?: {
                 /**
@@ -4628,7 +4659,6 @@ export interface operations {
                 /**
                  * @description Digest to look up. A bare hex digest is accepted; the value is trimmed, lower-cased and
                  *     prefixed with `sha256:` when it has no algorithm.
-                 * @example sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae
                  */
                 digest?: string;
             };
@@ -4657,7 +4687,6 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
-            501: components["responses"]["NotImplemented"];
         };
     };
     getServiceDigestTagsSnapshot: {
@@ -4666,7 +4695,6 @@ export interface operations {
                 /**
                  * @description Digest to read. A bare hex digest is accepted; the value is trimmed, lower-cased and
                  *     prefixed with `sha256:` when it has no algorithm.
-                 * @example sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae
                  */
                 digest: string;
             };
@@ -4728,7 +4756,6 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
-            501: components["responses"]["NotImplemented"];
         };
     };
     refreshServiceVersionInference: {
@@ -4777,7 +4804,6 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
-            501: components["responses"]["NotImplemented"];
         };
     };
     getServiceSettings: {
@@ -4882,7 +4908,9 @@ export interface operations {
                 q?: string;
                 /** @description Row status filter. */
                 status?: "all" | "queued" | "running" | "ready" | "stale" | "all_failed";
+                /** @description 1-based page; values below 1 count as 1, a page past the end has no rows. */
                 page?: number;
+                /** @description Rows per page, clamped to 1..200 (the answer echoes the value used). */
                 perPage?: number;
             };
             header?: never;
@@ -4903,7 +4931,9 @@ export interface operations {
                      *         "maxConcurrency": 4,
                      *         "queued": 0,
                      *         "running": 1,
-                     *         "inFlight": 1
+                     *         "inFlight": 1,
+                     *         "queueCapacity": 1000,
+                     *         "dropped": 0
                      *       },
                      *       "gc": {
                      *         "retentionDays": 30,
@@ -4994,7 +5024,6 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             500: components["responses"]["InternalError"];
-            501: components["responses"]["NotImplemented"];
         };
     };
     streamVersionInferenceEvents: {
@@ -5033,7 +5062,6 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             500: components["responses"]["InternalError"];
-            501: components["responses"]["NotImplemented"];
         };
     };
     startDiscoveryScan: {

@@ -8,11 +8,6 @@ import { notImplementedFor } from '../http/not-implemented.js';
  * contract tests fail when this list and the spec's 501s disagree, so the list only shrinks.
  */
 export const NOT_IMPLEMENTED = [
-  'getServiceDigestTags',
-  'getServiceDigestTagsSnapshot',
-  'refreshServiceVersionInference',
-  'getVersionInferenceOverview',
-  'streamVersionInferenceEvents',
   'getGithubPackagesSettings',
   'putGithubPackagesSettings',
   'listGithubPackagesRepos',

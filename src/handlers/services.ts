@@ -1,6 +1,6 @@
 import { notFound } from '../http/errors.js';
 import type { HandlerMap } from '../http/handler-types.js';
-import { notImplemented } from './not-implemented.js';
+import { snapshotView } from './views.js';
 
 type ServiceHandlers = Pick<
   HandlerMap,
@@ -34,7 +34,15 @@ export const servicesHandlers: ServiceHandlers = {
     return stored ? { status: 200, body: { ok: true } } : notFound('service not found');
   },
 
-  getServiceDigestTags: notImplemented('getServiceDigestTags'),
-  getServiceDigestTagsSnapshot: notImplemented('getServiceDigestTagsSnapshot'),
-  refreshServiceVersionInference: notImplemented('refreshServiceVersionInference'),
+  getServiceDigestTags: async ({ params, query, deps }) => ({ status: 200, body: await deps.engine.inference.digestTags(params.serviceId, query.digest) }),
+
+  getServiceDigestTagsSnapshot: async ({ params, query, deps }) => {
+    const read = await deps.engine.inference.readSnapshot(params.serviceId, query.digest);
+    return read.status === 'pending' ? { status: 202, body: read } : { status: 200, body: snapshotView(read.snapshot) };
+  },
+
+  refreshServiceVersionInference: async ({ params, body, deps }) => ({
+    status: 202,
+    body: { status: 'pending', ...(await deps.engine.inference.refresh(params.serviceId, body.digest)) },
+  }),
 };

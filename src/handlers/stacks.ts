@@ -16,9 +16,9 @@ export const stacksHandlers: StackHandlers = {
   }),
 
   getStack: async ({ params, deps }) => {
-    const stack = await deps.store.stacks.getWithServices(params.stackId);
-    if (!stack) return notFound('stack not found');
-    return { status: 200, body: { stack: stackDetailView(stack, stack.services) } };
+    const detail = await deps.engine.stackDetail(params.stackId);
+    if (!detail) return notFound('stack not found');
+    return { status: 200, body: { stack: stackDetailView(detail.stack, detail.stack.services, detail.inference) } };
   },
 
   archiveStack: async ({ params, deps }) =>

@@ -1,7 +1,8 @@
 import type { AuthConfig } from '../config.js';
 import type { components } from '../generated/dockrev.js';
+import type { ServiceInferenceState } from '../engine/inference/service-state.js';
 import { authorizationMode, maskValue, type Identity, type Principal } from '../http/auth.js';
-import type { DiscoveryProject, IgnoreRule, Job, JobLog, Service, Stack, StackListItem } from '../store/index.js';
+import type { DigestTagsSnapshot, DiscoveryProject, IgnoreRule, Job, JobLog, Service, Stack, StackListItem } from '../store/index.js';
 
 // Store records → API shapes. Optional fields are omitted when absent, never sent as null.
 type Schemas = components['schemas'];
@@ -35,7 +36,7 @@ export function stackListItemView(stack: StackListItem, status: Schemas['StackSt
   };
 }
 
-export function serviceView(service: Service): Schemas['ServiceDetail'] {
+export function serviceView(service: Service, inference?: ServiceInferenceState): Schemas['ServiceDetail'] {
   const view: Schemas['ServiceDetail'] = {
     id: service.id,
     name: service.name,
@@ -49,13 +50,18 @@ export function serviceView(service: Service): Schemas['ServiceDetail'] {
   if (service.homepage && Object.keys(service.homepage).length > 0) view.homepage = service.homepage;
   if (service.candidate) view.candidate = service.candidate;
   if (service.ignore) view.ignore = service.ignore;
+  if (inference) view.versionInference = inference;
   return view;
 }
 
-export function stackDetailView(stack: Stack, services: Service[]): Schemas['StackDetail'] {
+export function stackDetailView(stack: Stack, services: Service[], inference: ReadonlyMap<string, ServiceInferenceState> = new Map()): Schemas['StackDetail'] {
   const compose: Schemas['StackCompose'] = { type: stack.compose.type, composeFiles: stack.compose.composeFiles };
   if (stack.compose.envFile) compose.envFile = stack.compose.envFile;
-  return { id: stack.id, name: stack.name, compose, archived: stack.archived, services: services.map(serviceView) };
+  return { id: stack.id, name: stack.name, compose, archived: stack.archived, services: services.map((service) => serviceView(service, inference.get(service.id))) };
+}
+
+export function snapshotView(snapshot: DigestTagsSnapshot): Schemas['DigestTagsSnapshot'] {
+  return { digest: snapshot.digest, tags: snapshot.tags, checkedAt: snapshot.checkedAt, scan: snapshot.scan };
 }
 
 export function discoveryProjectView(project: DiscoveryProject): Schemas['DiscoveryProject'] {

@@ -123,7 +123,29 @@ export function createBackupsRepository(knex: Knex) {
     return rows.map(backupFromRow);
   }
 
-  return { create, get, update, listByStack, listDueForCleanup };
+  /**
+   * After a stable update: the job's successful backups of the stack become removable at
+   * `cleanupAfter` (retention keeps the newest ones regardless). Returns how many were scheduled.
+   */
+  async function scheduleCleanup(jobId: string, stackId: string, cleanupAfter: string): Promise<number> {
+    return backups().where({ job_id: jobId, stack_id: stackId, status: 'success' }).whereNull('deleted_at').update({ cleanup_after: cleanupAfter });
+  }
+
+  /** Successful backups of the stack whose archive has not been removed, newest first. */
+  async function listKept(stackId: string): Promise<BackupRecord[]> {
+    const rows = await backups()
+      .where({ stack_id: stackId, status: 'success' })
+      .whereNull('deleted_at')
+      .orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]);
+    return rows.map(backupFromRow);
+  }
+
+  /** Deletes the record; false when it was gone already. */
+  async function remove(id: string): Promise<boolean> {
+    return (await backups().where({ id }).delete()) > 0;
+  }
+
+  return { create, get, update, listByStack, listDueForCleanup, scheduleCleanup, listKept, remove };
 }
 
 export type BackupsRepository = ReturnType<typeof createBackupsRepository>;

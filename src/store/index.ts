@@ -37,7 +37,9 @@ export { type ArchiveFilter } from './rows.js';
 export { DEFAULT_SERVICE_SETTINGS } from './service-rows.js';
 export { type BackupOverride, type NewService, type Service, type ServiceCandidate, type ServiceHomepage, type ServiceIgnore, type ServiceSettings, type ServiceStatePatch } from './service-types.js';
 export { DEFAULT_SYSTEM_SETTINGS, type SystemSettings } from './settings.js';
-export { type ComposeConfig, DEFAULT_STACK_BACKUP, type Stack, type StackBackupTarget, type StackListItem, type StackWithServices } from './stacks.js';
+export { type DigestTagsSnapshot, type SnapshotKey, type SnapshotScan } from './snapshots.js';
+export { type BackupRecord } from './backups.js';
+export { type ComposeConfig, DEFAULT_STACK_BACKUP, type Stack, type StackBackupConfig, type StackBackupTarget, type StackListItem, type StackWithServices } from './stacks.js';
 
 
 export interface Store {

@@ -83,7 +83,21 @@ export function createServicesRepository(knex: Knex) {
     });
   }
 
-  return { get, listByStack, list, imageTags, setArchived, getSettings, putSettings, updateState, updateStates };
+  /**
+   * Version inference's result for a digest: written only while the service still has that digest
+   * (current or candidate), so a check that moved it on meanwhile is not overwritten with stale
+   * tags. True when the service row was written.
+   */
+  async function setResolvedTags(id: string, digest: string, resolved: { resolvedTag: string | null; resolvedTags: string[] | null }): Promise<boolean> {
+    const columns = statePatchColumns({ resolvedTag: resolved.resolvedTag, resolvedTags: resolved.resolvedTags });
+    return (await services().where({ id, image_digest: digest }).update({ ...columns, updated_at: nowIso() })) > 0;
+  }
+
+  async function setCandidateResolvedTag(id: string, candidateDigest: string, resolvedTag: string | null): Promise<boolean> {
+    return (await services().where({ id, candidate_digest: candidateDigest }).update({ candidate_resolved_tag: resolvedTag, updated_at: nowIso() })) > 0;
+  }
+
+  return { get, listByStack, list, imageTags, setArchived, getSettings, putSettings, updateState, updateStates, setResolvedTags, setCandidateResolvedTag };
 }
 
 export type ServicesRepository = ReturnType<typeof createServicesRepository>;

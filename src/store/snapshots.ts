@@ -74,6 +74,18 @@ export function createSnapshotsRepository(knex: Knex) {
     return row ? snapshotFromRow(row) : undefined;
   }
 
+  /** The stored snapshots among these keys, in one query per 500 repositories. */
+  async function getMany(keys: readonly SnapshotKey[]): Promise<DigestTagsSnapshot[]> {
+    const wanted = new Set(keys.map((key) => `${key.imageRepo}\0${key.digest}\0${key.hostPlatform}`));
+    const repos = [...new Set(keys.map((key) => key.imageRepo))];
+    const found: DigestTagsSnapshot[] = [];
+    for (let start = 0; start < repos.length; start += 500) {
+      const rows = await snapshots().whereIn('image_repo', repos.slice(start, start + 500));
+      for (const row of rows) if (wanted.has(`${row.image_repo}\0${row.digest}\0${row.host_platform}`)) found.push(snapshotFromRow(row));
+    }
+    return found;
+  }
+
   async function list(): Promise<DigestTagsSnapshot[]> {
     const rows = await snapshots().select('*').orderBy([{ column: 'image_repo' }, { column: 'digest' }, { column: 'host_platform' }]);
     return rows.map(snapshotFromRow);
@@ -84,7 +96,7 @@ export function createSnapshotsRepository(knex: Knex) {
     return snapshots().where('checked_at', '<', cutoff).delete();
   }
 
-  return { upsert, get, list, deleteCheckedBefore };
+  return { upsert, get, getMany, list, deleteCheckedBefore };
 }
 
 export type SnapshotsRepository = ReturnType<typeof createSnapshotsRepository>;

@@ -182,6 +182,11 @@ export function createStacksRepository(knex: Knex) {
     return (await stacks().where({ id }).update(archiveColumns(knex, archived, reason))) > 0;
   }
 
+  /** Replaces the stack's backup targets and retention; false when the stack does not exist. */
+  async function setBackup(id: string, backup: StackBackupConfig): Promise<boolean> {
+    return (await stacks().where({ id }).update({ backup: toJson(backup), updated_at: nowIso() })) > 0;
+  }
+
   async function setLastCheckAt(ids: string | readonly string[], at: string = nowIso()): Promise<boolean> {
     const list = typeof ids === 'string' ? [ids] : [...ids];
     if (list.length === 0) return false;
@@ -237,7 +242,7 @@ export function createStacksRepository(knex: Knex) {
     });
   }
 
-  return { list, get, getWithServices, create, setArchived, setLastCheckAt, syncServices };
+  return { list, get, getWithServices, create, setArchived, setBackup, setLastCheckAt, syncServices };
 }
 
 const FORGOTTEN_IMAGE_STATE = statePatchColumns({

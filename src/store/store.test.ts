@@ -1011,6 +1011,9 @@ function defineStoreSuite(engineName: string, makeEngine: () => Engine): void {
           ['linux/amd64'],
         );
         assert.equal(await store.snapshots.get({ ...key, digest: 'sha256:none' }), undefined);
+        const many = await store.snapshots.getMany([key, { ...key, digest: 'sha256:none' }, { ...key, imageRepo: 'ghcr.io/acme/other' }]);
+        assert.deepEqual(many.map((s) => s.tags), [['1.0.49', '1.0.48']]);
+        assert.deepEqual(await store.snapshots.getMany([]), []);
       });
 
       it('creates, updates and lists backups', async () => {
@@ -1041,6 +1044,52 @@ function defineStoreSuite(engineName: string, makeEngine: () => Engine): void {
           [backup.id],
         );
         assert.equal(await store.backups.update('bkp_unknown', { status: 'failed' }), false);
+      });
+
+      it('schedules the backups of a stable update for cleanup, lists the kept ones and removes records', async () => {
+        const older = await store.backups.create({ jobId: 'job_a', stackId: 'stk_r', status: 'success' });
+        await sleep(2);
+        const newer = await store.backups.create({ jobId: 'job_b', stackId: 'stk_r', status: 'success' });
+        const failed = await store.backups.create({ jobId: 'job_b', stackId: 'stk_r', status: 'failed' });
+        const otherStack = await store.backups.create({ jobId: 'job_b', stackId: 'stk_s', status: 'success' });
+        assert.equal(await store.backups.scheduleCleanup('job_b', 'stk_r', '2026-03-05T09:00:00.000Z'), 1, 'only the success of that job and stack');
+        assert.equal((await store.backups.get(failed.id))?.cleanupAfter, undefined);
+        assert.equal((await store.backups.get(otherStack.id))?.cleanupAfter, undefined);
+        assert.deepEqual((await store.backups.listKept('stk_r')).map((b) => b.id), [newer.id, older.id]);
+        await store.backups.update(older.id, { deletedAt: '2026-03-05T10:00:00.000Z' });
+        assert.deepEqual((await store.backups.listKept('stk_r')).map((b) => b.id), [newer.id]);
+        assert.equal(await store.backups.remove(newer.id), true);
+        assert.equal(await store.backups.remove(newer.id), false);
+        assert.equal(await store.backups.get(newer.id), undefined);
+      });
+    });
+
+    describe('version inference results on services', () => {
+      it('writes resolved tags only while the service still has that digest', async () => {
+        const stack = await store.stacks.create({
+          name: `resolved-${Date.now()}`,
+          compose: { type: 'path', composeFiles: ['/srv/r/compose.yml'] },
+          services: [{ name: 'web', image: { ref: 'ghcr.io/acme/web', tag: 'latest' } }],
+        });
+        const id = stack.services[0]!.id;
+        await store.services.updateState(id, { digest: 'sha256:cur', candidate: { tag: 'latest', digest: 'sha256:cand', archMatch: 'match', arch: ['linux/amd64'] } });
+        assert.equal(await store.services.setResolvedTags(id, 'sha256:old', { resolvedTag: '1.0.0', resolvedTags: null }), false);
+        assert.equal(await store.services.setResolvedTags(id, 'sha256:cur', { resolvedTag: '1.4.2', resolvedTags: ['1.4.2', '1.4'] }), true);
+        assert.equal(await store.services.setCandidateResolvedTag(id, 'sha256:old', '2.0.0'), false);
+        assert.equal(await store.services.setCandidateResolvedTag(id, 'sha256:cand', '1.5.0'), true);
+        const service = await store.services.get(id);
+        assert.deepEqual(service?.image, { ref: 'ghcr.io/acme/web', tag: 'latest', digest: 'sha256:cur', resolvedTag: '1.4.2', resolvedTags: ['1.4.2', '1.4'] });
+        assert.equal(service?.candidate?.resolvedTag, '1.5.0');
+        await store.services.setResolvedTags(id, 'sha256:cur', { resolvedTag: null, resolvedTags: null });
+        assert.equal((await store.services.get(id))?.image.resolvedTag, undefined);
+      });
+
+      it("stores a stack's backup targets and retention", async () => {
+        const stack = await store.stacks.create({ name: `backup-${Date.now()}`, compose: { type: 'path', composeFiles: ['/srv/b/compose.yml'] }, services: [] });
+        const backup = { targets: [{ kind: 'docker-volume' as const, name: 'data' }], retention: { keepLast: 3, deleteAfterStableSeconds: 60 } };
+        assert.equal(await store.stacks.setBackup(stack.id, backup), true);
+        assert.deepEqual((await store.stacks.get(stack.id))?.backup, backup);
+        assert.equal(await store.stacks.setBackup('stk_unknown', backup), false);
       });
     });
 

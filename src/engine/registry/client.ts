@@ -57,21 +57,35 @@ export class RegistryClient {
   readonly http: RegistryHttp;
   private readonly credentials: DockerCredentials;
   private readonly tagsPageSize: number;
-  private readonly tokens = new TokenCache();
+  private readonly tokens: TokenCache;
   /** The last challenge of each registry: later requests authenticate up front, saving a 401. */
-  private readonly challenges = new Map<string, Challenge>();
+  private readonly challenges: Map<string, Challenge>;
   private readonly manifests: LruCache<string, Manifest>;
   private readonly configPlatforms: LruCache<string, { platform?: string }>;
   private readonly pendingHeads = new Map<string, Promise<ManifestHead>>();
   private readonly pendingManifests = new Map<string, Promise<Manifest>>();
 
-  constructor(options: RegistryClientOptions = {}) {
-    this.credentials = options.credentials ?? new DockerCredentials();
-    this.hosts = new RegistryHosts(options);
+  constructor(
+    private readonly options: RegistryClientOptions = {},
+    shared?: RegistryClient,
+  ) {
+    this.credentials = shared?.credentials ?? options.credentials ?? new DockerCredentials();
+    this.hosts = shared?.hosts ?? new RegistryHosts(options);
     this.http = new RegistryHttp(options);
     this.tagsPageSize = options.tagsPageSize ?? 1000;
-    this.manifests = new LruCache(options.manifestCacheSize ?? 2000);
-    this.configPlatforms = new LruCache(options.manifestCacheSize ?? 2000);
+    this.tokens = shared?.tokens ?? new TokenCache();
+    this.challenges = shared?.challenges ?? new Map();
+    this.manifests = shared?.manifests ?? new LruCache(options.manifestCacheSize ?? 2000);
+    this.configPlatforms = shared?.configPlatforms ?? new LruCache(options.manifestCacheSize ?? 2000);
+  }
+
+  /**
+   * A client for background work (version inference) that shares this one's credentials, tokens
+   * and manifest caches but has its own connections, per-host limit and timeout: a registry that
+   * is slow or rate-limits holds up that work, never a check or an update waiting for a slot.
+   */
+  sibling(overrides: Pick<RegistryClientOptions, 'perHostConcurrency' | 'timeoutMs'>): RegistryClient {
+    return new RegistryClient({ ...this.options, ...overrides }, this);
   }
 
   /** A client for the API process: credentials from DOCKREV_DOCKER_CONFIG; warnings are for the log. */

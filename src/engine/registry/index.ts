@@ -2,5 +2,5 @@
 export { RegistryClient, type RegistryClientOptions, type RegistryRequestEvent } from './client.js';
 export { DockerCredentials, loadDockerCredentials } from './credentials.js';
 export { RegistryError } from './errors.js';
-export { type ImageRef, InvalidImageRefError, normalizeDigest, parseImageRef } from './reference.js';
+export { type ImageRef, InvalidImageRefError, isDigest, normalizeDigest, parseImageRef, type RepositoryRef } from './reference.js';
 export { CheckSession } from './session.js';

@@ -3,7 +3,7 @@
 // tags with their digests, without a registry token and outside the pull rate limit.
 import type { RegistryHttp } from '../http.js';
 import type { RepositoryRef } from '../reference.js';
-import { MAX_API_PAGES, repositoryPullScope, SPECIFIC_TAG_LOOKUP_LIMIT, type RegistryHostProfile } from './profile.js';
+import { digestsOf, MAX_API_PAGES, repositoryPullScope, SPECIFIC_TAG_LOOKUP_LIMIT, type BulkTag, type RegistryHostProfile } from './profile.js';
 
 export const DOCKER_HUB = 'docker.io';
 const DOCKER_HUB_ALIASES = new Set([DOCKER_HUB, 'index.docker.io', 'registry-1.docker.io']);
@@ -30,45 +30,55 @@ export function repositorySpellings(imageRepoKey: string): Set<string> {
 interface HubTag {
   name?: unknown;
   digest?: unknown;
+  /** The tag's manifest type, e.g. `application/vnd.oci.image.index.v1+json`. */
+  media_type?: unknown;
 }
 
-function hubDigests(results: unknown, into: Map<string, string>): void {
+const INDEX_MEDIA_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
+
+function hubTags(results: unknown, into: Map<string, BulkTag>): void {
   if (!Array.isArray(results)) throw new Error('not a tag list');
   for (const entry of results as HubTag[]) {
-    if (typeof entry?.name === 'string' && typeof entry.digest === 'string') into.set(entry.name, entry.digest);
+    if (typeof entry?.name !== 'string' || typeof entry.digest !== 'string') continue;
+    into.set(entry.name, { digest: entry.digest, ...(typeof entry.media_type === 'string' ? { index: INDEX_MEDIA_TYPES.has(entry.media_type) } : {}) });
   }
 }
 
 export function dockerHubProfile(apiBaseUrl = DOCKER_HUB_API_BASE_URL): RegistryHostProfile {
   const base = apiBaseUrl.replace(/\/+$/, '');
+  const tagsUrl = (target: RepositoryRef) => {
+    const [namespace, ...rest] = target.repository.split('/');
+    return `${base}/v2/namespaces/${encodeURIComponent(namespace!)}/repositories/${encodeURIComponent(rest.join('/'))}/tags`;
+  };
+  const listTagManifests = async (target: RepositoryRef, http: RegistryHttp): Promise<Map<string, BulkTag>> => {
+    const tags = new Map<string, BulkTag>();
+    let url: URL | undefined = new URL(`${tagsUrl(target)}?page_size=100`);
+    for (let page = 0; url && page < MAX_API_PAGES; page++) {
+      const { status, json } = await http.getJson(target, url, 'hub tags');
+      if (status !== 200) throw new Error(`Docker Hub API answered ${status}`);
+      const body = json as { results?: unknown; next?: unknown };
+      hubTags(body?.results, tags);
+      // `next` is an absolute URL on the same API; anything else ends the listing.
+      const next: URL | undefined = typeof body.next === 'string' ? new URL(body.next, url) : undefined;
+      url = next && next.origin === url.origin ? next : undefined;
+    }
+    return tags;
+  };
   return {
     family: 'docker-hub',
     apiBaseUrl: () => 'https://registry-1.docker.io',
     pullScope: repositoryPullScope,
+    listTagManifests,
     async tagDigests(target: RepositoryRef, tags: readonly string[] | 'all', http: RegistryHttp): Promise<Map<string, string>> {
-      const [namespace, ...rest] = target.repository.split('/');
-      const repositoryUrl = `${base}/v2/namespaces/${encodeURIComponent(namespace!)}/repositories/${encodeURIComponent(rest.join('/'))}/tags`;
-      const digests = new Map<string, string>();
-      if (tags !== 'all' && tags.length <= SPECIFIC_TAG_LOOKUP_LIMIT) {
-        for (const tag of tags) {
-          const { status, json } = await http.getJson(target, new URL(`${repositoryUrl}/${encodeURIComponent(tag)}`), `hub tag ${tag}`);
-          if (status === 404) continue;
-          if (status !== 200) throw new Error(`Docker Hub API answered ${status}`);
-          hubDigests([json], digests);
-        }
-        return digests;
-      }
-      let url: URL | undefined = new URL(`${repositoryUrl}?page_size=100`);
-      for (let page = 0; url && page < MAX_API_PAGES; page++) {
-        const { status, json } = await http.getJson(target, url, 'hub tags');
+      if (tags === 'all' || tags.length > SPECIFIC_TAG_LOOKUP_LIMIT) return digestsOf(await listTagManifests(target, http));
+      const found = new Map<string, BulkTag>();
+      for (const tag of tags) {
+        const { status, json } = await http.getJson(target, new URL(`${tagsUrl(target)}/${encodeURIComponent(tag)}`), `hub tag ${tag}`);
+        if (status === 404) continue;
         if (status !== 200) throw new Error(`Docker Hub API answered ${status}`);
-        const body = json as { results?: unknown; next?: unknown };
-        hubDigests(body?.results, digests);
-        // `next` is an absolute URL on the same API; anything else ends the listing.
-        const next: URL | undefined = typeof body.next === 'string' ? new URL(body.next, url) : undefined;
-        url = next && next.origin === url.origin ? next : undefined;
+        hubTags([json], found);
       }
-      return digests;
+      return digestsOf(found);
     },
   };
 }

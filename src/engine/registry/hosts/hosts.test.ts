@@ -129,7 +129,8 @@ describe("Docker Hub: tag digests from hub.docker.com's API", () => {
       const page = Number(url.searchParams.get('page') ?? 1);
       const slice = names.slice((page - 1) * pageSize, page * pageSize);
       const next = page * pageSize < names.length ? `http://${req.headers.host}${url.pathname}?page_size=100&page=${page + 1}` : null;
-      json(200, { count: names.length, next, previous: null, results: slice.map((name) => ({ name, digest: tags[name] })) });
+      const mediaType = (name: string) => (name === 'latest' ? { media_type: 'application/vnd.oci.image.index.v1+json' } : name === 'alpine' ? { media_type: 'application/vnd.docker.distribution.manifest.v2+json' } : {});
+      json(200, { count: names.length, next, previous: null, results: slice.map((name) => ({ name, digest: tags[name], ...mediaType(name) })) });
     });
     servers.push(server);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -144,6 +145,14 @@ describe("Docker Hub: tag digests from hub.docker.com's API", () => {
     const digests = await dockerHubProfile(api.base).tagDigests!(target, 'all', new RegistryHttp());
     assert.deepEqual(Object.fromEntries(digests), tags);
     assert.equal(api.requests.length, 3);
+  });
+
+  it('says which tags are multi-platform indexes, where Hub names the media type', async () => {
+    const api = await hubApi(tags);
+    const listed = await dockerHubProfile(api.base).listTagManifests!(target, new RegistryHttp());
+    assert.deepEqual(listed.get('latest'), { digest: 'sha256:aaa', index: true });
+    assert.deepEqual(listed.get('alpine'), { digest: 'sha256:ddd', index: false });
+    assert.deepEqual(listed.get('stable'), { digest: 'sha256:eee' });
   });
 
   it('asks for a few tags by name and leaves out the ones Hub does not know', async () => {

@@ -17,6 +17,22 @@ export interface RegistryHostProfile {
    * failure (private repository, API down) rejects, and callers fall back the same way.
    */
   tagDigests?(target: RepositoryRef, tags: readonly string[] | 'all', http: RegistryHttp): Promise<Map<string, string>>;
+  /**
+   * Every tag with its digest and, where the API says so, whether that digest is a multi-platform
+   * index (version inference needs the kind to know which manifests could hold a platform digest).
+   */
+  listTagManifests?(target: RepositoryRef, http: RegistryHttp): Promise<Map<string, BulkTag>>;
+}
+
+export interface BulkTag {
+  digest: string;
+  /** True for a manifest list / OCI index, false for a single manifest, undefined when not said. */
+  index?: boolean;
+}
+
+/** The digests of a bulk listing. */
+export function digestsOf(tags: ReadonlyMap<string, BulkTag>): Map<string, string> {
+  return new Map([...tags].map(([name, tag]) => [name, tag.digest]));
 }
 
 /** The registry API's own token scope for reading a repository; every family here uses it. */

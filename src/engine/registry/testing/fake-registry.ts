@@ -131,6 +131,12 @@ export class FakeRegistry {
     return { digest, byPlatform };
   }
 
+  /** Points `tag` at a manifest already stored (an alias such as `latest` → `1.4.2`). */
+  tag(repository: string, tag: string, digest: string): void {
+    if (!this.manifests.has(`${repository}@${digest}`)) throw new Error(`no manifest ${digest} in ${repository}`);
+    this.tagRepository(repository).set(tag, digest);
+  }
+
   setTags(repository: string, tags: string[]): void {
     const digest = this.pushImage(repository, undefined, 'linux/amd64');
     for (const tag of tags) this.tagRepository(repository).set(tag, digest);

@@ -102,12 +102,18 @@ describe('snapshot worker', () => {
     release();
     await held;
 
-    // Queued but never run (the worker is not started): the timeout ends the wait, without a rejection.
-    const idle = new SnapshotWorker(runner.run, new InferenceEventRing(), logger);
-    idle.enqueue(key('sha256:c'), 'cache_miss');
+    // A task that never finishes: the timeout ends the wait, without a rejection.
+    worker.enqueue(key('sha256:c'), 'cache_miss');
     const started = Date.now();
-    await idle.whenSettled(['sha256:c'], 50);
+    await worker.whenSettled(['sha256:c'], 50);
     assert.ok(Date.now() - started >= 45);
+
+    // Queued on a worker that does not run (never started): nothing would settle, so nobody waits.
+    const idle = new SnapshotWorker(runner.run, new InferenceEventRing(), logger);
+    idle.enqueue(key('sha256:d'), 'cache_miss');
+    const idleStarted = Date.now();
+    await idle.whenSettled(['sha256:d'], 5000);
+    assert.ok(Date.now() - idleStarted < 1000);
     await worker.whenSettled([], 10_000);
   });
 

@@ -186,7 +186,8 @@ export class SnapshotWorker {
   async whenSettled(digests: readonly string[], timeoutMs: number): Promise<void> {
     await new Promise((resolve) => setImmediate(resolve));
     const wanted = new Set(digests.map((digest) => digest.trim().toLowerCase()));
-    if (wanted.size === 0) return;
+    // A worker that does not run (stopped, or never started) settles nothing: waiting would only time out.
+    if (wanted.size === 0 || !this.started || this.stopped) return;
     await new Promise<void>((resolve) => {
       const check = () => {
         if (!this.concerns(wanted)) finish();

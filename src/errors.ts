@@ -20,7 +20,13 @@ export type FailureKind =
   /** Another job already works on the same target. */
   | 'busy'
   /** A paging cursor that this server did not issue. */
-  | 'invalid_cursor';
+  | 'invalid_cursor'
+  /** A webhook whose signature or secret does not hold (or cannot be checked: no secret stored). */
+  | 'unauthenticated'
+  /** Well-formed input that names nothing the upstream service knows (an unknown GitHub owner). */
+  | 'unknown_upstream'
+  /** The upstream service (GitHub) timed out, rate-limited or failed; `details.reason` says which. */
+  | 'upstream_unavailable';
 
 export interface Failure {
   kind: FailureKind;

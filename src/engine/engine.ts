@@ -4,11 +4,12 @@ import { DomainError } from '../errors.js';
 import type { ArchiveFilter, Job, JobScope, Service, Stack, StackListItem, Store } from '../store/index.js';
 import { serviceImageRef } from './check/checker.js';
 import { Checks } from './check/checks.js';
-import type { PushOrigin } from './check/push.js';
+import { auditOf, mergeAudit, type PushOrigin } from './check/push.js';
 import { checkTarget, type CheckOrigin, type JobOrigin } from './check/targets.js';
 import { DiscoveryScanner } from './discovery/index.js';
 import { DockerEngine, DockerStateCache, stackStatus, type StackStatus } from './docker/index.js';
 import { EngineEvents, pendingEvent } from './events.js';
+import { GithubPackages } from './github/index.js';
 import { JobRunner } from './jobs/runner.js';
 import { RegistryClient, type RegistryClientOptions } from './registry/index.js';
 import { Scheduler } from './schedule/scheduler.js';
@@ -18,6 +19,10 @@ import { recoverInterruptedUpdates } from './update/recovery.js';
 import { Updates } from './update/updates.js';
 import { validateUpdateRequest, type UpdateRequestInput } from './update/validate.js';
 import { validateWebhookTrigger, type WebhookTriggerInput } from './update/webhook-trigger.js';
+import { SerialLock } from '../concurrency.js';
+
+/** A running discovery older than this is presumed dead and replaced. */
+const STALE_DISCOVERY_MS = 2 * 60 * 60 * 1000;
 
 export interface EngineOptions {
   config: Config;
@@ -25,6 +30,8 @@ export interface EngineOptions {
   logger: Logger;
   /** Extra registry client options (e.g. a request counter for benchmarks). */
   registry?: Pick<RegistryClientOptions, 'onRequest'>;
+  /** Tuning of the GitHub webhook jobs' retries (tests). */
+  githubRetry?: { baseMs?: number; maxAttempts?: number };
 }
 
 /** Who asks for an update: a user through the API, or CI through the webhook trigger (always `apply`, reason `webhook`). */
@@ -53,6 +60,10 @@ export class Engine {
   /** Background tasks on a cron or an interval (scheduled checks, audits, retention, GC). */
   readonly scheduler: Scheduler;
   private readonly discovery: DiscoveryScanner;
+  /** Push notices asking for a discovery join one that runs rather than start a second. */
+  private readonly discoveryGuard = new SerialLock();
+  /** GitHub packages: settings, tracked repositories, webhook jobs, package deliveries. */
+  readonly github: GithubPackages;
   private readonly executor: UpdateDeps;
   private readonly timers: NodeJS.Timeout[] = [];
 
@@ -79,7 +90,21 @@ export class Engine {
       },
       run: () => this.scheduledCheck(),
     });
-    this.events.on('settings.changed', ({ section }) => (section === 'system' ? this.scheduler.reload() : undefined));
+    this.github = new GithubPackages({
+      config,
+      store,
+      jobs: this.jobs,
+      events: this.events,
+      logger,
+      servicesUsing: (repositoryKey) => this.servicesUsing(repositoryKey),
+      checkForPush: (serviceIds, origin) => this.checkForPush(serviceIds, origin),
+      discoveryForPush: (origin) => this.discoveryForPush(origin),
+      retry: options.githubRetry,
+    });
+    this.github.registerAudit(this.scheduler);
+    this.events.on('settings.changed', ({ section }) =>
+      section === 'system' || section === 'github_packages' ? this.scheduler.reload() : undefined,
+    );
   }
 
   /** The scheduled update check: every stack, reason `schedule`; a check still running from before is left to finish. */
@@ -154,9 +179,17 @@ export class Engine {
     return this.requestUpdate(trigger.update, { via: 'webhook' });
   }
 
-  startDiscovery(origin: JobOrigin): Promise<Job> {
+  startDiscovery(origin: JobOrigin, push?: Pick<PushOrigin, 'startMessage' | 'audit'>): Promise<Job> {
     return this.jobs.start(
-      { prefix: 'dsc', type: 'discovery', scope: 'all', ...origin, startMessage: 'discovery scan started', failureMessage: 'discovery scan failed' },
+      {
+        prefix: 'dsc',
+        type: 'discovery',
+        scope: 'all',
+        ...origin,
+        summary: push?.audit,
+        startMessage: push?.startMessage ?? 'discovery scan started',
+        failureMessage: 'discovery scan failed',
+      },
       async (job) => {
         const scan = await this.discovery.scan();
         const { summary } = scan;
@@ -164,9 +197,33 @@ export class Engine {
           'info',
           `discovery scan finished: projectsSeen=${summary.projectsSeen} created=${summary.stacksCreated} updated=${summary.stacksUpdated} failed=${summary.stacksFailed} markedMissing=${summary.stacksMarkedMissing}`,
         );
-        return { summary: { scan }, events: [pendingEvent('discovery.finished', { jobId: job.id, scan })] };
+        // Push notices that joined this discovery while it ran recorded where they came from.
+        const audit = auditOf((await this.options.store.jobs.get(job.id))?.summary);
+        return { summary: { scan, ...audit }, events: [pendingEvent('discovery.finished', { jobId: job.id, scan })] };
       },
     );
+  }
+
+  /**
+   * A discovery a push notice asks for when no service runs its image (the GitHub fallback): a
+   * running discovery younger than 2 h, whoever started it, is joined and gains the audit fields;
+   * otherwise a `dsc_` job starts with reason `github_webhook`.
+   */
+  discoveryForPush(origin: PushOrigin): Promise<{ job: Job; reused: boolean }> {
+    const { store } = this.options;
+    return this.discoveryGuard.run(async () => {
+      const running = await store.jobs.findRunning('discovery', 'all');
+      if (running && Date.now() - Date.parse(running.startedAt ?? running.createdAt) < STALE_DISCOVERY_MS) {
+        await store.jobs.mergeSummary(running.id, mergeAudit(auditOf(running.summary), origin.audit));
+        return { job: running, reused: true };
+      }
+      if (running) {
+        await store.jobs.terminate(running.id, 'stale_check');
+        await store.jobs.appendLog(running.id, 'warn', 'job terminated: reason=stale_check');
+      }
+      const job = await this.startDiscovery({ createdBy: origin.createdBy, reason: 'github_webhook' }, origin);
+      return { job, reused: false };
+    });
   }
 
   /** The stacks of the overview, each with the health of its containers. */
@@ -198,6 +255,9 @@ export class Engine {
   async recoverAfterRestart(): Promise<void> {
     const { store, logger } = this.options;
     const { jobs: updates } = await store.jobs.list({ types: ['update'], status: 'running', limit: 200 });
+    // GitHub webhook work is idempotent, so an interrupted job is queued again rather than lost.
+    const requeued = await this.github.requeueInterrupted();
+    if (requeued.length > 0) logger.warn({ jobs: requeued.map((job) => job.id) }, 'queued interrupted github webhook jobs again');
     const interrupted = await store.jobs.failInterruptedJobs('server_restart');
     if (interrupted > 0) logger.warn({ jobs: interrupted }, 'marked jobs interrupted by a restart as failed');
     const report = await recoverInterruptedUpdates(this.executor, updates.map((job) => job.id));
@@ -227,6 +287,7 @@ export class Engine {
       setImmediate(run);
     };
     await this.scheduler.start();
+    this.github.startWorker();
     // Periodic discovery keeps stacks in step without a job row a minute; scans the user asks for are jobs.
     loop('discovery', config.discovery.intervalSeconds, async () => {
       const scan = await this.discovery.scan();
@@ -242,6 +303,7 @@ export class Engine {
   async stop(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
     await this.scheduler.stop();
+    await this.github.stopWorker();
     await this.jobs.idle();
     await this.events.drain();
     this.dockerState.close();

@@ -31,7 +31,7 @@ export interface EngineOptions {
   /** Extra registry client options (e.g. a request counter for benchmarks). */
   registry?: Pick<RegistryClientOptions, 'onRequest'>;
   /** Tuning of the GitHub webhook jobs' retries (tests). */
-  githubRetry?: { baseMs?: number; maxAttempts?: number };
+  githubRetry?: { baseMs?: number; maxAttempts?: number; callBackoffUnitMs?: number };
 }
 
 /** Who asks for an update: a user through the API, or CI through the webhook trigger (always `apply`, reason `webhook`). */

@@ -76,6 +76,8 @@ export interface GithubClientOptions {
   timeoutMs: number;
   /** Retries of a transient failure (0 for calls a user waits on). */
   retries: number;
+  /** Retry n waits n² of these (default 1 s, as the retry plugin). */
+  retryBackoffUnitMs?: number;
   /** The longest wait for a rate limit to reset before failing with `rate_limited`. */
   maxRateLimitWaitMs: number;
   userAgent: string;
@@ -186,7 +188,7 @@ export class GithubClient {
         onSecondaryRateLimit: (retryAfter: number, _request: unknown, _octokit: unknown, retryCount: number) => mayWait(retryAfter, retryCount),
       },
       // Rate limits (403/429) are the throttling plugin's; retrying them blindly would only burn the budget.
-      retry: { retries: options.retries, doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451] },
+      retry: { retries: options.retries, doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451], retryAfterBaseValue: options.retryBackoffUnitMs ?? 1000 },
     });
     this.octokit.hook.before('request', (request) => {
       request.headers.accept = 'application/vnd.github+json';

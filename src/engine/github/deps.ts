@@ -18,8 +18,11 @@ export interface GithubDeps {
   servicesUsing(repositoryKey: string): Promise<Service[]>;
   checkForPush(serviceIds: readonly string[], origin: PushOrigin): Promise<{ serviceId: string; job: Job; reused: boolean }[]>;
   discoveryForPush(origin: PushOrigin): Promise<{ job: Job; reused: boolean }>;
-  /** Tuning for tests: first retry delay of a webhook job that failed on GitHub, and the attempt cap. */
-  retry?: { baseMs?: number; maxAttempts?: number };
+  /**
+   * Tuning for tests: the first delay before a failed webhook job is tried again, the cap on its
+   * attempts, and the unit of the back-off between retries of one call (1 s, then 4 s).
+   */
+  retry?: { baseMs?: number; maxAttempts?: number; callBackoffUnitMs?: number };
   /** How often the webhook worker looks for queued jobs other instances (or a restart) left. */
   workerPollMs?: number;
 }
@@ -31,8 +34,9 @@ const JOB_RATE_LIMIT_WAIT_MS = 10_000;
  * A client with the stored PAT. `interactive` calls (a user waits on the answer) neither retry
  * nor wait for a rate limit; `job` calls retry transient failures twice and wait for short resets.
  */
-export function githubClient(deps: Pick<GithubDeps, 'config' | 'logger'>, token: string, purpose: 'interactive' | 'job'): GithubClient {
+export function githubClient(deps: Pick<GithubDeps, 'config' | 'logger' | 'retry'>, token: string, purpose: 'interactive' | 'job'): GithubClient {
   return new GithubClient({
+    retryBackoffUnitMs: deps.retry?.callBackoffUnitMs,
     baseUrl: deps.config.github.apiBaseUrl,
     token,
     timeoutMs: deps.config.github.timeoutMs,

@@ -71,7 +71,7 @@ function parsedRepos(entries: { fullName: string; selected: boolean }[]): { owne
     if (!name) throw new DomainError('invalid_input', 'invalid repos', { error: `invalid fullName: ${fullName}` });
     const key = `${name.owner}/${name.repo}`.toLowerCase();
     const seen = merged.get(key);
-    merged.set(key, { ...name, selected: selected || (seen?.selected ?? false) });
+    merged.set(key, { ...(seen ?? name), selected: selected || (seen?.selected ?? false) });
   }
   return [...merged.values()];
 }

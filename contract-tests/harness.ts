@@ -101,7 +101,8 @@ export interface StartOptions {
 export async function startApi(options: StartOptions = {}): Promise<Api> {
   const dir = options.sqlitePath ? undefined : mkdtempSync(join(tmpdir(), 'dockrev-contract-'));
   const sqlitePath = options.sqlitePath ?? join(dir!, 'dockrev.sqlite3');
-  const config = loadConfig({ DOCKREV_DB_PATH: sqlitePath, DOCKREV_LOG_LEVEL: 'silent', ...options.env });
+  // GitHub is a local double in every test that talks to it; by default nothing answers there.
+  const config = loadConfig({ DOCKREV_DB_PATH: sqlitePath, DOCKREV_LOG_LEVEL: 'silent', DOCKREV_GITHUB_API_BASE_URL: 'http://127.0.0.1:9', ...options.env });
   const store = await openStore({ databaseUrl: options.databaseUrl, sqlitePath });
   const logger = options.logger ?? pino({ level: 'silent' });
   const engine = await Engine.create({ config, store, logger, ...options.engine });

@@ -27,3 +27,4 @@ fi
 node dist/bench/check.bench.js
 node dist/bench/update.bench.js
 node dist/bench/events.bench.js
+node dist/bench/github-delivery.bench.js

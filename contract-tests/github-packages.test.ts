@@ -316,6 +316,18 @@ describe('GitHub packages management', () => {
     assert.equal(github.hooks('acme/api').length, 1);
   });
 
+  it('fails without retrying when the PAT may not manage webhooks', async () => {
+    const stored = await api.store.githubPackages.getSettings();
+    await api.store.githubPackages.putSettings({ ...stored, pat: 'ghp_noHookScope' });
+    const failed = await job((await call('syncGithubPackagesWebhookRepo', { body: { fullName: 'acme/api' } })).body.jobId);
+    await api.store.githubPackages.putSettings(stored);
+    assert.equal(failed.status, 'failed');
+    assert.equal(failed.summary.retryJobId, undefined, 'a PAT problem does not go away by waiting');
+    const listed = await repo('acme/api');
+    assert.equal(listed.webhookState, 'error');
+    assert.match(listed.lastError, /^github pat is invalid or lacks required scopes: .*Resource not accessible by personal access token/);
+  });
+
   it('waits for a rate limit that resets soon, and fails with the reset time when it does not', async () => {
     github.rateLimit = { remaining: 0, resetAt: Math.floor(Date.now() / 1000) + 1 };
     const soon = await job((await call('syncGithubPackagesWebhookRepo', { body: { fullName: 'acme/api' } })).body.jobId);

@@ -101,8 +101,13 @@ export function retryAfterSeconds(headers: Record<string, string | undefined> = 
   return undefined;
 }
 
+/** GitHub's `message`, with the `errors[].message` of a validation failure ("Validation Failed: Hook already exists …"). */
 function gitHubMessage(data: unknown): string | undefined {
-  return data && typeof data === 'object' && typeof (data as { message?: unknown }).message === 'string' ? (data as { message: string }).message : undefined;
+  if (!data || typeof data !== 'object') return undefined;
+  const { message, errors } = data as { message?: unknown; errors?: unknown };
+  if (typeof message !== 'string') return undefined;
+  const details = Array.isArray(errors) ? errors.flatMap((entry) => (typeof entry?.message === 'string' ? [entry.message as string] : [])) : [];
+  return details.length > 0 ? `${message}: ${details.join('; ')}` : message;
 }
 
 /** A failed Octokit call as a GithubCallError (what failed, in GitHub's words, without the request). */

@@ -125,9 +125,4 @@ export class GithubPackages {
   stopWorker(): Promise<void> {
     return this.worker.stop();
   }
-
-  /** Looks for queued webhook jobs now (tests; start-up). */
-  kickWorker(): void {
-    this.worker.kick();
-  }
 }

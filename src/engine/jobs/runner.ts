@@ -43,17 +43,21 @@ export interface JobOutcome {
   events?: PendingEvent[];
 }
 
-export interface JobSpec {
-  prefix: Extract<IdPrefix, 'job' | 'chk' | 'dsc'>;
+/** What a job is about and who asked for it, whether it starts at once or waits in the queue. */
+interface JobDescription {
   type: string;
   scope: JobScope;
   stackId?: string;
   serviceId?: string;
   createdBy: string;
   reason: string;
+  summary?: JobSummary;
+}
+
+export interface JobSpec extends JobDescription {
+  prefix: Extract<IdPrefix, 'job' | 'chk' | 'dsc'>;
   allowArchMismatch?: boolean;
   backupMode?: BackupMode;
-  summary?: JobSummary;
   /** First log line, e.g. "check started". */
   startMessage: string;
   /** Log prefix when the work throws, e.g. "check failed". */
@@ -61,14 +65,7 @@ export interface JobSpec {
 }
 
 /** A job that waits in the queue (`queued`, no `startedAt`) until a worker takes it. */
-export interface QueuedJobSpec {
-  type: string;
-  scope: JobScope;
-  stackId?: string;
-  serviceId?: string;
-  createdBy: string;
-  reason: string;
-  summary?: JobSummary;
+export interface QueuedJobSpec extends JobDescription {
   /** First log line, e.g. "github webhook register queued". */
   queuedMessage: string;
   /** Fields of the `job_enqueued` event (besides `jobType`). */

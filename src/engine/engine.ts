@@ -255,11 +255,12 @@ export class Engine {
   async recoverAfterRestart(): Promise<void> {
     const { store, logger } = this.options;
     const { jobs: updates } = await store.jobs.list({ types: ['update'], status: 'running', limit: 200 });
-    // GitHub webhook work is idempotent, so an interrupted job is queued again rather than lost.
-    const requeued = await this.github.requeueInterrupted();
-    if (requeued.length > 0) logger.warn({ jobs: requeued.map((job) => job.id) }, 'queued interrupted github webhook jobs again');
+    const webhookJobs = await this.github.runningJobs();
     const interrupted = await store.jobs.failInterruptedJobs('server_restart');
     if (interrupted > 0) logger.warn({ jobs: interrupted }, 'marked jobs interrupted by a restart as failed');
+    // GitHub webhook work is idempotent, so an interrupted job is queued again rather than lost.
+    const requeued = await this.github.requeue(webhookJobs);
+    if (requeued.length > 0) logger.warn({ jobs: requeued.map((job) => job.id) }, 'queued interrupted github webhook jobs again');
     const report = await recoverInterruptedUpdates(this.executor, updates.map((job) => job.id));
     if (report.restarted.length > 0 || report.failures.length > 0 || report.removedOverrideFiles.length > 0) {
       logger.warn({ report }, 'recovered interrupted updates');

@@ -106,12 +106,16 @@ export class GithubPackages {
     }
   }
 
+  /** Webhook jobs marked running: after a restart, the ones it interrupted. */
+  async runningJobs(): Promise<Job[]> {
+    return (await this.queue.active()).filter((job) => job.status === 'running');
+  }
+
   /**
-   * After a restart: webhook jobs that were running are queued again (their work is idempotent),
-   * repositories that showed a job in progress show the new one. Call before jobs are failed.
+   * After a restart, once the interrupted jobs are failed: each is queued again (the work is
+   * idempotent), and its repositories show the new job.
    */
-  async requeueInterrupted(): Promise<Job[]> {
-    const interrupted = (await this.queue.active()).filter((job) => job.status === 'running');
+  async requeue(interrupted: readonly Job[]): Promise<Job[]> {
     const requeued: Job[] = [];
     for (const job of interrupted) requeued.push(await this.queue.retry(job, reposOf(job), new Date().toISOString()));
     return requeued;

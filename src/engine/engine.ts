@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { SerialLock } from '../concurrency.js';
 import type { Config } from '../config.js';
 import { DomainError } from '../errors.js';
 import type { ArchiveFilter, Job, JobScope, Service, Stack, StackListItem, Store } from '../store/index.js';
@@ -19,7 +20,6 @@ import { recoverInterruptedUpdates } from './update/recovery.js';
 import { Updates } from './update/updates.js';
 import { validateUpdateRequest, type UpdateRequestInput } from './update/validate.js';
 import { validateWebhookTrigger, type WebhookTriggerInput } from './update/webhook-trigger.js';
-import { SerialLock } from '../concurrency.js';
 
 /** A running discovery older than this is presumed dead and replaced. */
 const STALE_DISCOVERY_MS = 2 * 60 * 60 * 1000;

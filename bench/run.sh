@@ -30,3 +30,4 @@ node dist/bench/events.bench.js
 node dist/bench/registry-push.bench.js
 node dist/bench/notify.bench.js
 node dist/bench/inference.bench.js
+node dist/bench/github-delivery.bench.js

@@ -5,6 +5,7 @@ import { parseCidr } from '../src/cidr.js';
 import { createHmac } from 'node:crypto';
 import { contract, startApi, type Api } from './harness.js';
 import { sampleBody } from './sampler.js';
+import { GithubDouble } from '../test/fixtures/github-double.js';
 
 const operations = [...contract.operations.values()];
 const forwardAuthOperations = operations.filter((op) => op.securitySchemes.includes('forwardAuth'));
@@ -12,10 +13,17 @@ const paramsFor = (path: string) => Object.fromEntries([...path.matchAll(/\{(\w+
 
 describe('forward auth with an allowlisted user (DOCKREV_AUTH_ALLOWED_USER=ops)', () => {
   let api: Api;
+  let github: GithubDouble;
   before(async () => {
-    api = await startApi({ env: { DOCKREV_AUTH_ALLOWED_USER: 'ops' } });
+    // Admitted GitHub-packages requests may ask GitHub (the sample settings store a PAT).
+    github = await GithubDouble.start();
+    github.addToken('ghp_example', 'octo');
+    api = await startApi({ env: { DOCKREV_AUTH_ALLOWED_USER: 'ops', DOCKREV_GITHUB_API_BASE_URL: github.baseUrl } });
   });
-  after(() => api.close());
+  after(async () => {
+    await api.close();
+    await github.close();
+  });
 
   it('covers every protected operation of the contract', () => {
     assert.equal(forwardAuthOperations.length, operations.length - 8, 'all but health, version, the two webhooks and the four registry receivers are protected');

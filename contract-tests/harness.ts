@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import supertest from 'supertest';
 import { loadConfig } from '../src/config.js';
-import { Engine } from '../src/engine/engine.js';
+import { Engine, type EngineOptions } from '../src/engine/engine.js';
 import { createApp } from '../src/app.js';
 import { projectRoot } from '../src/spec.js';
 import { openStore, type Store } from '../src/store/index.js';
@@ -91,18 +91,21 @@ export interface StartOptions {
   /** Reuse an existing database file (restart tests). */
   sqlitePath?: string;
   databaseUrl?: string;
-  /** The server's logger (default: silent), e.g. to search its output for a planted secret. */
+  /** Where the server logs (default: nowhere); a test that reads the logs passes its own. */
   logger?: Logger;
+  /** Engine options besides configuration, store and logger (e.g. retry tuning). */
+  engine?: Pick<EngineOptions, 'githubRetry'>;
 }
 
 /** Starts the real app on a fresh SQLite file (or the given database) with test-quiet logging. */
 export async function startApi(options: StartOptions = {}): Promise<Api> {
   const dir = options.sqlitePath ? undefined : mkdtempSync(join(tmpdir(), 'dockrev-contract-'));
   const sqlitePath = options.sqlitePath ?? join(dir!, 'dockrev.sqlite3');
-  const config = loadConfig({ DOCKREV_DB_PATH: sqlitePath, DOCKREV_LOG_LEVEL: 'silent', ...options.env });
+  // GitHub is a local double in every test that talks to it; by default nothing answers there.
+  const config = loadConfig({ DOCKREV_DB_PATH: sqlitePath, DOCKREV_LOG_LEVEL: 'silent', DOCKREV_GITHUB_API_BASE_URL: 'http://127.0.0.1:9', ...options.env });
   const store = await openStore({ databaseUrl: options.databaseUrl, sqlitePath });
   const logger = options.logger ?? pino({ level: 'silent' });
-  const engine = await Engine.create({ config, store, logger });
+  const engine = await Engine.create({ config, store, logger, ...options.engine });
   const app = await createApp({ config, store, engine, logger });
   const agent = supertest(app);
   let server: Server | undefined;

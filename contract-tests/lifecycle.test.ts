@@ -133,7 +133,8 @@ describe('process start-up and restarts', () => {
           params,
           body: sampleBody(contract, op),
           query: sampleQuery(contract, op),
-          headers: { 'X-Dockrev-Webhook-Secret': 'mid-flight' },
+          // The GitHub receiver reads its settings only for a package event with a delivery id.
+          headers: { 'X-Dockrev-Webhook-Secret': 'mid-flight', 'X-GitHub-Event': 'package', 'X-GitHub-Delivery': 'mid-flight' },
           allowInternalError: true,
         });
         assert.equal(response.status, 500, op.operationId);

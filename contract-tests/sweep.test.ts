@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { NOT_IMPLEMENTED } from '../src/handlers/not-implemented.js';
+import { GithubDouble } from '../test/fixtures/github-double.js';
 import { contract, startApi, urlFor, type Api } from './harness.js';
 import { invalidBodies, jsonBodySchema, sampleBody, sampleQuery } from './sampler.js';
 
@@ -25,13 +26,19 @@ function expectInvalidArgument(response: { status: number; body: any }, label: s
 
 describe('generated requests for every operation', () => {
   let api: Api;
+  let github: GithubDouble;
   before(async () => {
-    api = await startApi({ env: { DOCKREV_AUTH_ALLOWED_USER: 'ops', DOCKREV_WEBHOOK_SECRET: 'sweep-secret' } });
+    github = await GithubDouble.start();
+    github.addToken('ghp_example', 'octo');
+    api = await startApi({ env: { DOCKREV_AUTH_ALLOWED_USER: 'ops', DOCKREV_WEBHOOK_SECRET: 'sweep-secret', DOCKREV_GITHUB_API_BASE_URL: github.baseUrl } });
     const settings = await api.store.registryWebhooks.getSettings();
     for (const source of Object.values(settings.sources)) Object.assign(source, { enabled: true, token: REGISTRY_TOKEN });
     await api.store.registryWebhooks.putSettings(settings);
   });
-  after(() => api.close());
+  after(async () => {
+    await api.close();
+    await github.close();
+  });
 
   for (const op of operations) {
     const call = { params: paramsFor(op.path), query: queryFor(op), user: 'ops', headers };

@@ -22,3 +22,19 @@ export class SerialLock {
     return result;
   }
 }
+
+/** Runs tasks one at a time per key, in call order; different keys run side by side. */
+export class KeyedLock {
+  private readonly tails = new Map<string, Promise<unknown>>();
+
+  run<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const result = (this.tails.get(key) ?? Promise.resolve()).then(task);
+    const tail = result.catch(() => undefined);
+    this.tails.set(key, tail);
+    // The map only holds keys with work pending.
+    void tail.then(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
+    return result;
+  }
+}

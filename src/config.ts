@@ -31,6 +31,8 @@ export interface Config {
   insecureRegistries: string[];
   /** Which hosts belong to which registry family, and where the families' own APIs are. */
   registryHosts: { quayHosts: string[]; ghcrHost: string; dockerHubApiBaseUrl: string };
+  /** GitHub's REST API (webhook management, owner listings) and how long one call may take. */
+  github: { apiBaseUrl: string; timeoutMs: number };
   discovery: { intervalSeconds: number; maxActions: number };
   runtimeScanIntervalSeconds: number;
   deployCheckCommandTimeoutSeconds: number;
@@ -250,6 +252,10 @@ export function loadConfig(env: Env = process.env): Config {
       quayHosts: read.list('DOCKREV_QUAY_HOSTS', ['quay.io']).map((host) => host.toLowerCase()),
       ghcrHost: (read.string('DOCKREV_GHCR_HOST') ?? 'ghcr.io').toLowerCase(),
       dockerHubApiBaseUrl: read.httpUrl('DOCKREV_DOCKER_HUB_API_BASE_URL', 'https://hub.docker.com'),
+    },
+    github: {
+      apiBaseUrl: read.httpUrl('DOCKREV_GITHUB_API_BASE_URL', 'https://api.github.com'),
+      timeoutMs: read.int('DOCKREV_GITHUB_TIMEOUT_SECONDS', 8, 1, 120) * 1000,
     },
     discovery: {
       intervalSeconds: read.int('DOCKREV_DISCOVERY_INTERVAL_SECONDS', 60, 10),

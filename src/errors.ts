@@ -21,7 +21,11 @@ export type FailureKind =
   | 'busy'
   /** A paging cursor that this server did not issue. */
   | 'invalid_cursor'
-  /** A registry (or another service the request needs) failed or did not answer in time. */
+  /** A webhook whose signature or secret does not hold (or cannot be checked: no secret stored). */
+  | 'unauthenticated'
+  /** Well-formed input that names nothing the upstream service knows (an unknown GitHub owner). */
+  | 'unknown_upstream'
+  /** A registry, GitHub or another service the request needs timed out, rate-limited or failed; the message and `details` say which. */
   | 'upstream';
 
 export interface Failure {

@@ -1,15 +1,17 @@
 import type { Logger } from 'pino';
+import { SerialLock } from '../concurrency.js';
 import type { Config } from '../config.js';
 import { DomainError } from '../errors.js';
 import type { ArchiveFilter, Job, JobScope, Service, Stack, StackListItem, StackWithServices, Store, SystemSettings } from '../store/index.js';
 import { serviceImageRef } from './check/checker.js';
 import { Checks } from './check/checks.js';
-import type { PushOrigin } from './check/push.js';
+import { auditOf, mergeAudit, type PushOrigin } from './check/push.js';
 import { checkTarget, type CheckOrigin, type JobOrigin } from './check/targets.js';
 import { deployCheckReport, type DeployCheckReport, type RequestAuthorization } from './deploy-check/report.js';
 import { DiscoveryScanner } from './discovery/index.js';
 import { DockerEngine, DockerStateCache, stackStatus, type StackStatus } from './docker/index.js';
 import { EngineEvents, pendingEvent } from './events.js';
+import { GithubPackages } from './github/index.js';
 import { JobRunner } from './jobs/runner.js';
 import { Notifier, type TestNotificationInput } from './notify/notifier.js';
 import { putNotificationSettings, type NotificationSettingsInput } from './notify/settings.js';
@@ -27,12 +29,17 @@ import { validateUpdateRequest, type UpdateRequestInput } from './update/validat
 import { validateWebhookTrigger, type WebhookTriggerInput } from './update/webhook-trigger.js';
 import { RegistryWebhooks, type PushReceipt, type RegistryWebhookSettingsInput, type RegistryWebhookSource, type RevealedTokens } from './webhooks/index.js';
 
+/** A running discovery older than this is presumed dead and replaced. */
+const STALE_DISCOVERY_MS = 2 * 60 * 60 * 1000;
+
 export interface EngineOptions {
   config: Config;
   store: Store;
   logger: Logger;
   /** Extra registry client options (e.g. a request counter for benchmarks). */
   registry?: Pick<RegistryClientOptions, 'onRequest'>;
+  /** Tuning of the GitHub webhook jobs' retries (tests). */
+  githubRetry?: { baseMs?: number; maxAttempts?: number; callBackoffUnitMs?: number };
 }
 
 /** Who asks for an update: a user through the API, or CI through the webhook trigger (always `apply`, reason `webhook`). */
@@ -66,6 +73,10 @@ export class Engine {
   private readonly discovery: DiscoveryScanner;
   /** Registry push receivers, their settings and deliveries, and the Quay notifications Dockrev manages. */
   readonly registryWebhooks: RegistryWebhooks;
+  /** Push notices asking for a discovery join one that runs rather than start a second. */
+  private readonly discoveryGuard = new SerialLock();
+  /** GitHub packages: settings, tracked repositories, webhook jobs, package deliveries. */
+  readonly github: GithubPackages;
   private readonly executor: UpdateDeps;
   /** Sends notifications for finished updates, new versions and audit anomalies; retries failed sends. */
   readonly notifier: Notifier;
@@ -113,8 +124,8 @@ export class Engine {
       checkForPush: (serviceIds, origin) => this.checkForPush(serviceIds, origin),
       servicesUsing: (repositoryKey, tag) => this.servicesUsing(repositoryKey, tag),
     });
-    // The Quay audit's schedule depends on both sections (its cron, the public base URL).
-    this.events.on('settings.changed', ({ section }) => (section === 'system' || section === 'registry_webhooks' ? this.scheduler.reload() : undefined));
+    // Schedules read several sections (crons, the public base URL, whether an integration is on).
+    this.events.on('settings.changed', () => this.scheduler.reload());
     const { retryBaseSeconds, telegramApiBaseUrl } = config.notifications;
     this.notifier = new Notifier({
       store,
@@ -128,6 +139,18 @@ export class Engine {
       // New-version notices wait for in-flight inference, so they can name versions.
       inference: this.inference,
     });
+    this.github = new GithubPackages({
+      config,
+      store,
+      jobs: this.jobs,
+      events: this.events,
+      logger,
+      servicesUsing: (repositoryKey) => this.servicesUsing(repositoryKey),
+      checkForPush: (serviceIds, origin) => this.checkForPush(serviceIds, origin),
+      discoveryForPush: (origin) => this.discoveryForPush(origin),
+      retry: options.githubRetry,
+    });
+    this.github.registerAudit(this.scheduler);
   }
 
   /** The scheduled update check: every stack, reason `schedule`; a check still running from before is left to finish. */
@@ -253,9 +276,17 @@ export class Engine {
     return this.requestUpdate(trigger.update, { via: 'webhook' });
   }
 
-  startDiscovery(origin: JobOrigin): Promise<Job> {
+  startDiscovery(origin: JobOrigin, push?: Pick<PushOrigin, 'startMessage' | 'audit'>): Promise<Job> {
     return this.jobs.start(
-      { prefix: 'dsc', type: 'discovery', scope: 'all', ...origin, startMessage: 'discovery scan started', failureMessage: 'discovery scan failed' },
+      {
+        prefix: 'dsc',
+        type: 'discovery',
+        scope: 'all',
+        ...origin,
+        summary: push?.audit,
+        startMessage: push?.startMessage ?? 'discovery scan started',
+        failureMessage: 'discovery scan failed',
+      },
       async (job) => {
         const scan = await this.discovery.scan();
         const { summary } = scan;
@@ -263,9 +294,33 @@ export class Engine {
           'info',
           `discovery scan finished: projectsSeen=${summary.projectsSeen} created=${summary.stacksCreated} updated=${summary.stacksUpdated} failed=${summary.stacksFailed} markedMissing=${summary.stacksMarkedMissing}`,
         );
-        return { summary: { scan }, events: [pendingEvent('discovery.finished', { jobId: job.id, scan })] };
+        // Push notices that joined this discovery while it ran recorded where they came from.
+        const audit = auditOf((await this.options.store.jobs.get(job.id))?.summary);
+        return { summary: { scan, ...audit }, events: [pendingEvent('discovery.finished', { jobId: job.id, scan })] };
       },
     );
+  }
+
+  /**
+   * A discovery a push notice asks for when no service runs its image (the GitHub fallback): a
+   * running discovery younger than 2 h, whoever started it, is joined and gains the audit fields;
+   * otherwise a `dsc_` job starts with reason `github_webhook`.
+   */
+  discoveryForPush(origin: PushOrigin): Promise<{ job: Job; reused: boolean }> {
+    const { store } = this.options;
+    return this.discoveryGuard.run(async () => {
+      const running = await store.jobs.findRunning('discovery', 'all');
+      if (running && Date.now() - Date.parse(running.startedAt ?? running.createdAt) < STALE_DISCOVERY_MS) {
+        await store.jobs.mergeSummary(running.id, mergeAudit(auditOf(running.summary), origin.audit));
+        return { job: running, reused: true };
+      }
+      if (running) {
+        await store.jobs.terminate(running.id, 'stale_check');
+        await store.jobs.appendLog(running.id, 'warn', 'job terminated: reason=stale_check');
+      }
+      const job = await this.startDiscovery({ createdBy: origin.createdBy, reason: 'github_webhook' }, origin);
+      return { job, reused: false };
+    });
   }
 
   /** The stacks of the overview, each with the health of its containers. */
@@ -297,8 +352,12 @@ export class Engine {
   async recoverAfterRestart(): Promise<void> {
     const { store, logger } = this.options;
     const { jobs: updates } = await store.jobs.list({ types: ['update'], status: 'running', limit: 200 });
+    const webhookJobs = await this.github.runningJobs();
     const interrupted = await store.jobs.failInterruptedJobs('server_restart');
     if (interrupted > 0) logger.warn({ jobs: interrupted }, 'marked jobs interrupted by a restart as failed');
+    // GitHub webhook work is idempotent, so an interrupted job is queued again rather than lost.
+    const requeued = await this.github.requeue(webhookJobs);
+    if (requeued.length > 0) logger.warn({ jobs: requeued.map((job) => job.id) }, 'queued interrupted github webhook jobs again');
     const report = await recoverInterruptedUpdates(this.executor, updates.map((job) => job.id));
     if (report.restarted.length > 0 || report.failures.length > 0 || report.removedOverrideFiles.length > 0) {
       logger.warn({ report }, 'recovered interrupted updates');
@@ -315,6 +374,7 @@ export class Engine {
     const archived = await store.discoveryProjects.archiveMissing();
     if (archived > 0) logger.info({ projects: archived }, 'archived discovery projects missing at start-up');
     await this.scheduler.start();
+    this.github.startWorker();
     await this.inference.start();
   }
 
@@ -323,6 +383,7 @@ export class Engine {
     await this.scheduler.stop();
     await this.registryWebhooks.stop();
     await this.inference.stop();
+    await this.github.stopWorker();
     await this.jobs.idle();
     await this.events.drain();
     this.dockerState.close();

@@ -1106,13 +1106,19 @@ export interface paths {
          * @description Accepted inputs: `owner`, `owner/repo`, `owner/repo.git`, `https://github.com/owner[/repo…]`,
          *     `https://github.com/orgs/owner…`, `git@github.com:owner/repo(.git)`.
          *
-         *     A repository input tracks that repository; an owner input lists the owner's repositories
-         *     through the GitHub REST API with the stored PAT and tracks them all. The target is upserted.
+         *     A repository input is looked up on GitHub (`GET /repos/{owner}/{repo}`) and tracked; an
+         *     owner input lists the owner's repositories through the GitHub REST API with the stored PAT
+         *     (100 per page, following `Link: rel="next"`) and tracks them all, new ones unselected. The
+         *     target is upserted.
          *     * No PAT stored → 400 `"pat is required"`.
          *     * Input that does not parse → 400 `"invalid target input"`, details `{input, error}`.
-         *     * GitHub rejects the PAT (401/403) → 400 `"github pat is invalid or lacks required scopes"`.
-         *     * GitHub does not know the owner (404) → 422.
-         *     * GitHub times out or fails otherwise → 500 (see the response).
+         *     * GitHub rejects the PAT (401, or 403 that is not a rate limit) → 400
+         *       `"github pat is invalid or lacks required scopes"`, details
+         *       `{reason: "ghcr_pat_invalid_or_scope_insufficient", owner, status, cause}`.
+         *     * GitHub does not know the owner or repository (404) → 422 `unprocessable`
+         *       `"github owner not found"` / `"github repository not found"`.
+         *     * GitHub times out, rate-limits or fails otherwise → 500 (see the response); the call is
+         *       never retried or waited on here, so the request stays bounded by one timeout.
          */
         post: operations["addGithubPackagesTarget"];
         delete?: never;
@@ -1157,11 +1163,14 @@ export interface paths {
          *     * Input that does not parse → 400 `"invalid input"`, details `{input, error}`.
          *     * Owner input without a PAT → 400 `"pat is required before resolving owner"`, details
          *       `{"reason":"ghcr_pat_missing","owner":…}`.
-         *     * GitHub rejects the PAT (401/403) → 400 `"github pat is invalid or lacks required scopes"`,
-         *       details `{reason: "ghcr_pat_invalid_or_scope_insufficient", owner, status, cause}`.
-         *     * Well-formed input naming an owner or repository GitHub does not know (404) → 422
-         *       `unprocessable`.
-         *     * GitHub times out or fails otherwise → 500 (see the response).
+         *     * GitHub rejects the PAT (401, or 403 that is not a rate limit) → 400
+         *       `"github pat is invalid or lacks required scopes"`, details
+         *       `{reason: "ghcr_pat_invalid_or_scope_insufficient", owner, status, cause}`.
+         *     * A well-formed owner GitHub does not know (404 on both the organization and the user
+         *       listing) → 422 `unprocessable` `"github owner not found"`, details
+         *       `{reason: "github_owner_not_found", owner}`. (A repository input is not looked up, so it
+         *       cannot draw a 422 here.)
+         *     * GitHub times out, rate-limits or fails otherwise → 500 (see the response).
          */
         post: operations["resolveGithubPackagesInput"];
         delete?: never;
@@ -1184,6 +1193,30 @@ export interface paths {
          *     `runningJobId` names one running job; `lastAuditAt` is the latest repository audit.
          */
         get: operations["getGithubPackagesWebhookOverview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/github-packages/webhook/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List received webhook deliveries
+         * @description The delivery inbox, newest first (`receivedAt`). Every delivery that passed the signature
+         *     check is recorded once per `X-GitHub-Delivery` id (a redelivery raises `attemptCount`).
+         *     `q` matches the delivery id, the first job id or the repository name (case-insensitive
+         *     substring). `page`/`perPage` are clamped (page ≥ 1, perPage 1..200). `summary` counts all
+         *     deliveries by decision, whatever the filters.
+         */
+        get: operations["listGithubPackagesWebhookDeliveries"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1387,9 +1420,16 @@ export interface paths {
          *     9. Delivery id seen before → 200 ignored (`duplicate_delivery`, `attemptCount`).
          *     10. Jobs created or reused → **202** with the job ids.
          *
+         *     Every delivery that reaches step 6 is recorded (decision, reason, response status, job ids,
+         *     attempt count) and listed by `GET /api/github-packages/webhook/deliveries`. Requests
+         *     rejected in steps 1–5, and bodies over the size limit (1 MiB, 400 before anything else),
+         *     leave no trace and start no work.
+         *
          *     The signature covers the raw body bytes, so they must be kept for verification. The body
-         *     schema is deliberately open (it is GitHub's payload) and the body itself optional, so that
-         *     steps 1–5 decide before anything about the body does.
+         *     schema is deliberately open (it is GitHub's payload) and the body itself optional, and
+         *     `x-dockrev-raw-body` tells the transport to hand a body that is not JSON to the handler
+         *     instead of answering 400 itself, so that steps 1–5 decide before anything about the body
+         *     does.
          */
         post: operations["receiveGithubPackagesWebhook"];
         delete?: never;
@@ -3427,6 +3467,63 @@ export interface components {
             runningJobId?: components["schemas"]["JobId"];
             lastAuditAt?: components["schemas"]["Timestamp"];
         };
+        /** @enum {string} */
+        GithubPackagesDeliveryDecision: "processed" | "ignored" | "rejected";
+        /**
+         * @example {
+         *       "deliveryId": "72d3162e-cc78-11e3-81ab-4c9367dc0958",
+         *       "receivedAt": "2026-03-05T08:12:45.123Z",
+         *       "firstReceivedAt": "2026-03-05T08:12:45.123Z",
+         *       "owner": "acme",
+         *       "repo": "web",
+         *       "fullName": "acme/web",
+         *       "event": "package",
+         *       "action": "published",
+         *       "decision": "processed",
+         *       "responseStatus": 202,
+         *       "jobId": "chk_01JNR1Y6QK3G7W9T8E2M4B5C6F",
+         *       "jobIds": [
+         *         "chk_01JNR1Y6QK3G7W9T8E2M4B5C6F"
+         *       ],
+         *       "attemptCount": 1
+         *     }
+         */
+        GithubPackagesDelivery: {
+            /** @description `X-GitHub-Delivery`. */
+            deliveryId: string;
+            receivedAt: components["schemas"]["Timestamp"];
+            firstReceivedAt: components["schemas"]["Timestamp"];
+            owner?: string;
+            repo?: string;
+            fullName?: string;
+            /** @description `X-GitHub-Event` (always `package`: other events are not recorded). */
+            event?: string;
+            /** @description The payload's `action` (`published`, `updated`, …). */
+            action?: string;
+            decision: components["schemas"]["GithubPackagesDeliveryDecision"];
+            /** @description Why it was ignored or rejected (`not_published`, `repo_not_selected`, `invalid_json`). */
+            reason?: string;
+            /** @description The HTTP status Dockrev answered the first attempt with. */
+            responseStatus?: number;
+            jobId?: components["schemas"]["JobId"];
+            jobIds?: components["schemas"]["JobId"][];
+            attemptCount: number;
+        };
+        GithubPackagesDeliveryList: {
+            page: number;
+            perPage: number;
+            /** @description Recorded deliveries. */
+            total: number;
+            /** @description Deliveries matching the filters. */
+            filteredTotal: number;
+            /** @description Recorded deliveries by decision. */
+            summary: {
+                processed: number;
+                ignored: number;
+                rejected: number;
+            };
+            deliveries: components["schemas"]["GithubPackagesDelivery"][];
+        };
         /**
          * @example {
          *       "ok": true,
@@ -4152,8 +4249,10 @@ export interface components {
         };
         /**
          * @description Unexpected failure (`internal`), including GitHub timing out (`"github upstream timeout"`,
-         *     `details.reason: github_upstream_timeout`) or failing (`"github upstream unavailable"`,
-         *     `details: {reason: github_upstream_unavailable, owner, status, cause}`).
+         *     `details.reason: github_upstream_timeout`), rate-limiting (`"github rate limit exceeded"`,
+         *     `details: {reason: github_rate_limited, owner, status, retryAfterSeconds}`) or failing
+         *     (`"github upstream unavailable"`, `details: {reason: github_upstream_unavailable, owner,
+         *     status, cause}`).
          */
         GithubPackagesUpstreamError: {
             headers: {
@@ -5932,7 +6031,6 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             500: components["responses"]["InternalError"];
-            501: components["responses"]["NotImplemented"];
         };
     };
     putGithubPackagesSettings: {
@@ -5965,7 +6063,6 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             500: components["responses"]["InternalError"];
-            501: components["responses"]["NotImplemented"];
         };
     };
     listGithubPackagesRepos: {
@@ -5998,7 +6095,6 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             500: components["responses"]["InternalError"];
-            501: components["responses"]["NotImplemented"];
         };
     };
     setGithubPackagesRepoSelected: {
@@ -6026,7 +6122,6 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             500: components["responses"]["InternalError"];
-            501: components["responses"]["NotImplemented"];
         };
     };
     deleteGithubPackagesRepo: {
@@ -6055,7 +6150,6 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["GithubPackagesRepoNotTracked"];
             500: components["responses"]["InternalError"];
-            501: components["responses"]["NotImplemented"];
         };
     };
     bulkSetGithubPackagesReposSelected: {
@@ -6083,7 +6177,6 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             500: components["responses"]["InternalError"];
-            501: components["responses"]["NotImplemented"];
         };
     };
     addGithubPackagesTarget: {
@@ -6117,7 +6210,6 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             422: components["responses"]["Unprocessable"];
             500: components["responses"]["GithubPackagesUpstreamError"];
-            501: components["responses"]["NotImplemented"];
         };
     };
     removeGithubPackagesTarget: {
@@ -6150,7 +6242,6 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             500: components["responses"]["InternalError"];
-            501: components["responses"]["NotImplemented"];
         };
     };
     resolveGithubPackagesInput: {
@@ -6184,7 +6275,6 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             422: components["responses"]["Unprocessable"];
             500: components["responses"]["GithubPackagesUpstreamError"];
-            501: components["responses"]["NotImplemented"];
         };
     };
     getGithubPackagesWebhookOverview: {
@@ -6207,7 +6297,38 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             500: components["responses"]["InternalError"];
-            501: components["responses"]["NotImplemented"];
+        };
+    };
+    listGithubPackagesWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /** @description 1-based page number (values below 1 are treated as 1). */
+                page?: number;
+                /** @description Page size, clamped to 1..200. */
+                perPage?: number;
+                /** @description Only deliveries with this decision (`all`, the default, lists every one). */
+                decision?: "all" | "processed" | "ignored" | "rejected";
+                /** @description Case-insensitive substring of the delivery id, job id or `owner/repo`. */
+                q?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of deliveries. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GithubPackagesDeliveryList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalError"];
         };
     };
     streamGithubPackagesWebhookDeliveries: {
@@ -6248,7 +6369,6 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             500: components["responses"]["InternalError"];
-            501: components["responses"]["NotImplemented"];
         };
     };
     syncAllGithubPackagesWebhooks: {
@@ -6272,7 +6392,6 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             500: components["responses"]["InternalError"];
-            501: components["responses"]["NotImplemented"];
         };
     };
     syncGithubPackagesWebhookRepo: {
@@ -6319,7 +6438,6 @@ export interface operations {
                 };
             };
             500: components["responses"]["InternalError"];
-            501: components["responses"]["NotImplemented"];
         };
     };
     syncGithubPackages: {
@@ -6355,7 +6473,6 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             500: components["responses"]["InternalError"];
-            501: components["responses"]["NotImplemented"];
         };
     };
     createWebPushSubscription: {
@@ -6548,7 +6665,6 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["WebhookUnauthorized"];
             500: components["responses"]["InternalError"];
-            501: components["responses"]["NotImplemented"];
         };
     };
     receiveDistributionPush: {

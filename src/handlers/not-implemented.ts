@@ -8,21 +8,6 @@ import { notImplementedFor } from '../http/not-implemented.js';
  * contract tests fail when this list and the spec's 501s disagree, so the list only shrinks.
  */
 export const NOT_IMPLEMENTED = [
-  'getGithubPackagesSettings',
-  'putGithubPackagesSettings',
-  'listGithubPackagesRepos',
-  'setGithubPackagesRepoSelected',
-  'deleteGithubPackagesRepo',
-  'bulkSetGithubPackagesReposSelected',
-  'addGithubPackagesTarget',
-  'removeGithubPackagesTarget',
-  'resolveGithubPackagesInput',
-  'getGithubPackagesWebhookOverview',
-  'streamGithubPackagesWebhookDeliveries',
-  'syncAllGithubPackagesWebhooks',
-  'syncGithubPackagesWebhookRepo',
-  'syncGithubPackages',
-  'receiveGithubPackagesWebhook',
 ] as const satisfies readonly OperationId[];
 
 /** A handler answering 501; only compiles for operations whose spec documents the 501. */

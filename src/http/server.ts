@@ -249,7 +249,10 @@ export async function createHttpServer(options: HttpServerOptions): Promise<expr
   });
   for (const [operationId, handler] of Object.entries(options.handlers)) {
     api.register(operationId, async (context: Context, transport: Transport) => {
-      if (context.operation.requestBody && transport.bodyError) throw transport.bodyError;
+      // `x-dockrev-raw-body`: the handler reads the raw bytes itself (a signed webhook decides on
+      // headers and signature before it looks at the body), so a body that is not JSON reaches it.
+      const rawBodyOperation = (context.operation as { 'x-dockrev-raw-body'?: unknown })['x-dockrev-raw-body'] === true;
+      if (context.operation.requestBody && transport.bodyError && !rawBodyOperation) throw transport.bodyError;
       const result = await handler(context, transport);
       return { ...result, contentType: documentedContentType(context, result.status) };
     });

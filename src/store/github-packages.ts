@@ -61,6 +61,9 @@ export interface RepoListQuery {
 }
 
 export interface RepoPage {
+  /** The page and page size used, after clamping. */
+  page: number;
+  perPage: number;
   total: number;
   filteredTotal: number;
   selectedTotal: number;
@@ -115,11 +118,25 @@ export interface DeliveryListQuery {
 }
 
 export interface DeliveryPage {
+  page: number;
+  perPage: number;
   total: number;
   filteredTotal: number;
   decisionCounts: Record<DeliveryDecision, number>;
   deliveries: GithubDelivery[];
 }
+
+/** Selected repositories by webhook state, for the webhook overview. */
+export interface WebhookStateSummary {
+  /** Selected repositories. */
+  tracked: number;
+  byState: Record<WebhookState, number>;
+  /** The latest audit of any selected repository. */
+  lastAuditAt?: string;
+}
+
+/** Called after a delivery event row is committed, in this process only (a hint for the SSE stream). */
+export type DeliveryEventListener = (eventId: number) => void;
 
 /** A row of the deliveries SSE stream: the delivery as it was after an insert or update. */
 export interface GithubDeliveryEvent {
@@ -242,6 +259,7 @@ export function createGithubPackagesRepository(knex: Knex) {
   const targets = () => knex<TargetRow>('github_packages_targets');
   const repos = (db: Knex | Knex.Transaction = knex) => db<RepoRow>('github_packages_repos');
   const deliveries = (db: Knex | Knex.Transaction = knex) => db<DeliveryRow>('github_packages_deliveries');
+  const deliveryListeners = new Set<DeliveryEventListener>();
 
   async function getSettings(): Promise<GithubPackagesSettings> {
     const stored = (await readDocument<Partial<GithubPackagesSettings>>(knex, 'github_packages_settings'))?.value;
@@ -320,7 +338,7 @@ export function createGithubPackagesRepository(knex: Knex) {
 
   /** Ordered by full name; `perPage` is clamped to 1..200. */
   async function listRepos(query: RepoListQuery = {}): Promise<RepoPage> {
-    const { limit, offset } = pageWindow(query.page, query.perPage);
+    const { page, limit, offset } = pageWindow(query.page, query.perPage);
     const [totals] = await repos()
       .count({ total: '*' })
       .select(knex.raw('sum(case when selected = ? then 1 else 0 end) as selected_total', [true]));
@@ -329,11 +347,51 @@ export function createGithubPackagesRepository(knex: Knex) {
     const [{ filtered_total }] = await filtered.clone().count({ filtered_total: '*' });
     const rows = await filtered.select('*').orderBy('repo_key').limit(limit).offset(offset);
     return {
+      page,
+      perPage: limit,
       total: Number(totals?.total ?? 0),
       filteredTotal: Number(filtered_total),
       selectedTotal: Number((totals as { selected_total?: unknown } | undefined)?.selected_total ?? 0),
       repos: rows.map(repoFromRow),
     };
+  }
+
+  /**
+   * Tracks repositories that are not tracked yet (unselected, state `unknown`); tracked ones are
+   * left as they are. Returns how many were new.
+   */
+  async function trackRepos(list: readonly { owner: string; repo: string }[]): Promise<number> {
+    let added = 0;
+    const now = nowIso();
+    for (const { owner, repo } of list) {
+      const inserted = await repos()
+        .insert({ repo_key: repoKey(`${owner}/${repo}`), owner, repo, selected: false, webhook_state: 'unknown', created_at: now, updated_at: now })
+        .onConflict('repo_key')
+        .ignore()
+        .returning('repo_key');
+      added += inserted.length;
+    }
+    return added;
+  }
+
+  async function webhookStateSummary(): Promise<WebhookStateSummary> {
+    const rows: { webhook_state: string; count: number | string; last_audit_at: string | null }[] = await repos()
+      .where({ selected: true })
+      .select('webhook_state')
+      .count({ count: '*' })
+      .max({ last_audit_at: 'last_audit_at' })
+      .groupBy('webhook_state');
+    const byState: Record<WebhookState, number> = { unknown: 0, queued: 0, running: 0, ok: 0, missing: 0, error: 0, conflict: 0 };
+    let tracked = 0;
+    let lastAuditAt: string | undefined;
+    for (const row of rows) {
+      const count = Number(row.count);
+      tracked += count;
+      const state = (row.webhook_state in byState ? row.webhook_state : 'unknown') as WebhookState;
+      byState[state] += count;
+      if (row.last_audit_at && (!lastAuditAt || row.last_audit_at > lastAuditAt)) lastAuditAt = row.last_audit_at;
+    }
+    return compact({ tracked, byState, lastAuditAt });
   }
 
   async function listSelectedRepos(): Promise<GithubPackagesRepo[]> {
@@ -406,11 +464,29 @@ export function createGithubPackagesRepository(knex: Knex) {
   }
 
   async function appendDeliveryEvent(trx: Knex.Transaction, delivery: GithubDelivery): Promise<void> {
-    await insertCursorRow(trx, 'github_packages_delivery_events', CURSOR_LOCKS.deliveryEvents, {
+    const id = await insertCursorRow(trx, 'github_packages_delivery_events', CURSOR_LOCKS.deliveryEvents, {
       delivery_id: delivery.deliveryId,
       ts: nowIso(),
       delivery: toJson(delivery),
     });
+    // The row becomes visible when the transaction commits; listeners only learn to read soon.
+    void trx.executionPromise.then(() => {
+      for (const listener of deliveryListeners) {
+        try {
+          listener(id);
+        } catch {
+          // A failing hint must not fail the delivery that was recorded.
+        }
+      }
+    }, () => undefined);
+  }
+
+  /** Subscribes to delivery events this process records; returns the unsubscribe function. */
+  function onDeliveryEvent(listener: DeliveryEventListener): () => void {
+    deliveryListeners.add(listener);
+    return () => {
+      deliveryListeners.delete(listener);
+    };
   }
 
   async function getDelivery(deliveryId: string): Promise<GithubDelivery | undefined> {
@@ -420,7 +496,7 @@ export function createGithubPackagesRepository(knex: Knex) {
 
   /** Newest first (receivedAt); `perPage` is clamped to 1..200. */
   async function listDeliveries(query: DeliveryListQuery = {}): Promise<DeliveryPage> {
-    const { limit, offset } = pageWindow(query.page, query.perPage);
+    const { page, limit, offset } = pageWindow(query.page, query.perPage);
     const countsByDecision: { decision: string; count: number | string }[] = await deliveries()
       .select('decision')
       .count({ count: '*' })
@@ -446,6 +522,8 @@ export function createGithubPackagesRepository(knex: Knex) {
       .limit(limit)
       .offset(offset);
     return {
+      page,
+      perPage: limit,
       total: Object.values(decisionCounts).reduce((sum, count) => sum + count, 0),
       filteredTotal: Number(filtered_total),
       decisionCounts,
@@ -461,6 +539,12 @@ export function createGithubPackagesRepository(knex: Knex) {
       ts: row.ts,
       delivery: JSON.parse(row.delivery) as GithubDelivery,
     }));
+  }
+
+  /** The oldest delivery event id still stored; 0 when none. */
+  async function firstDeliveryEventId(): Promise<number> {
+    const row = await knex('github_packages_delivery_events').min({ first: 'id' }).first();
+    return Number(row?.first ?? 0);
   }
 
   /** The newest delivery event id (the tail of the stream); 0 when none. */
@@ -481,6 +565,8 @@ export function createGithubPackagesRepository(knex: Knex) {
     updateRepo,
     listRepos,
     listSelectedRepos,
+    trackRepos,
+    webhookStateSummary,
     setSelectedWhere,
     deleteRepo,
     recordDelivery,
@@ -488,7 +574,9 @@ export function createGithubPackagesRepository(knex: Knex) {
     getDelivery,
     listDeliveries,
     listDeliveryEventsAfter,
+    firstDeliveryEventId,
     lastDeliveryEventId,
+    onDeliveryEvent,
   };
 }
 

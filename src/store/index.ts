@@ -17,6 +17,17 @@ import { errorText } from '../errors.js';
 
 export { type DatabaseOptions } from './db.js';
 export { type DiscoveryProject } from './discovery-projects.js';
+export {
+  type DeliveryDecision,
+  type GithubDelivery,
+  type GithubDeliveryEvent,
+  type GithubPackagesRepo,
+  type GithubPackagesSettings,
+  type GithubPackagesTarget,
+  repoKey,
+  type SelectedFilter,
+  type WebhookState,
+} from './github-packages.js';
 export { type IgnoreRule } from './ignore-rules.js';
 export { type BackupMode, decodeJobsCursor, encodeJobsCursor, InvalidJobsCursorError, type Job, type JobLog, type JobScope, type JobStatus, type JobSummary, type NewJob } from './jobs.js';
 export { type DeliveryAttempt, type DeliveryListQuery, type NewNotificationDelivery, type NotificationDelivery, type NotificationDeliveryStatus } from './notification-deliveries.js';

@@ -309,6 +309,16 @@ export function createJobsRepository(knex: Knex) {
     return true;
   }
 
+  /**
+   * A worker takes a queued job: it becomes `running` with `startedAt`, unless another worker
+   * (here or in another instance sharing the database) took it first or it was ended. True when
+   * this call took it.
+   */
+  async function claim(id: string): Promise<boolean> {
+    const now = nowIso();
+    return (await jobs().where({ id, status: 'queued' }).update({ status: 'running', started_at: now, updated_at: now })) > 0;
+  }
+
   /** Start-up recovery: every `running` job becomes failed (queued jobs stay); returns how many. */
   async function failInterruptedJobs(reason: string): Promise<number> {
     return knex.transaction(async (trx) => {
@@ -390,6 +400,7 @@ export function createJobsRepository(knex: Knex) {
     update,
     mergeSummary,
     terminate,
+    claim,
     failInterruptedJobs,
     findActive,
     findRunning,

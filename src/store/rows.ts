@@ -33,9 +33,11 @@ export function compact<T extends object>(value: T): T {
 }
 
 /** `page` (from 1) and `perPage` (clamped to 1..200, default 50) as a LIMIT and OFFSET. */
-export function pageWindow(page = 1, perPage = 50): { limit: number; offset: number } {
+export function pageWindow(page = 1, perPage = 50): { page: number; limit: number; offset: number } {
   const limit = Math.min(Math.max(Math.trunc(perPage), 1), 200);
-  return { limit, offset: (Math.max(Math.trunc(page), 1) - 1) * limit };
+  // Far past the end is simply empty; the bound keeps the offset an exact integer for SQL.
+  const first = Math.min(Math.max(Math.trunc(page), 1), 1_000_000);
+  return { page: first, limit, offset: (first - 1) * limit };
 }
 
 /** A case-insensitive substring pattern for `lower(column) like ? escape '\'`. */

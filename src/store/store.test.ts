@@ -687,6 +687,17 @@ function defineStoreSuite(engineName: string, makeEngine: () => Engine): void {
         assert.equal(await store.jobs.terminate('job_q', 'stale_check'), true);
         assert.equal(await store.jobs.terminate('job_q', 'stale_check'), false);
       });
+
+      it('lets exactly one worker claim a queued job', async () => {
+        await store.jobs.create(job('job_claim', { type: 'github_packages_webhook', status: 'queued' }));
+        const claims = await Promise.all([1, 2, 3].map(() => store.jobs.claim('job_claim')));
+        assert.deepEqual(claims.filter(Boolean).length, 1);
+        const claimed = await store.jobs.get('job_claim');
+        assert.equal(claimed?.status, 'running');
+        assert.ok(claimed?.startedAt);
+        assert.equal(await store.jobs.claim('job_claim'), false, 'a running job is not queued');
+        assert.equal(await store.jobs.claim('job_none'), false);
+      });
     });
 
     describe('ignore rules', () => {
@@ -932,6 +943,49 @@ function defineStoreSuite(engineName: string, makeEngine: () => Engine): void {
         assert.equal(await store.githubPackages.deleteRepo('acme/web'), false);
         assert.equal(await store.githubPackages.getRepo('acme/web'), undefined);
         assert.equal(await store.githubPackages.updateRepo('acme/web', { webhookState: 'error' }), false);
+      });
+
+      it('tracks listed repositories once, leaving tracked ones as they are, and clamps pages', async () => {
+        await store.githubPackages.upsertRepo('acme', 'web', true);
+        assert.equal(await store.githubPackages.trackRepos([{ owner: 'Acme', repo: 'Web' }, { owner: 'acme', repo: 'api' }, { owner: 'acme', repo: 'api' }]), 1);
+        assert.deepEqual(
+          (await store.githubPackages.listRepos()).repos.map((r) => [r.fullName, r.selected, r.webhookState]),
+          [['acme/api', false, 'unknown'], ['acme/web', true, 'unknown']],
+        );
+        const page = await store.githubPackages.listRepos({ page: -3, perPage: 0 });
+        assert.deepEqual([page.page, page.perPage, page.repos.length], [1, 1, 1]);
+        assert.deepEqual([(await store.githubPackages.listRepos({ page: 1e15 })).page, (await store.githubPackages.listRepos({ page: 1e15 })).repos], [1_000_000, []]);
+      });
+
+      it('sums the webhook states of selected repositories and their latest audit', async () => {
+        assert.deepEqual(await store.githubPackages.webhookStateSummary(), {
+          tracked: 0,
+          byState: { unknown: 0, queued: 0, running: 0, ok: 0, missing: 0, error: 0, conflict: 0 },
+        });
+        for (const [name, state, audit] of [['a', 'ok', '2026-03-01T00:00:00.000Z'], ['b', 'ok', '2026-03-02T00:00:00.000Z'], ['c', 'missing', null], ['d', 'conflict', '2026-03-03T00:00:00.000Z']] as const) {
+          await store.githubPackages.upsertRepo('acme', name, true);
+          await store.githubPackages.updateRepo(`acme/${name}`, { webhookState: state, lastAuditAt: audit });
+        }
+        await store.githubPackages.upsertRepo('acme', 'unselected', false);
+        await store.githubPackages.updateRepo('acme/unselected', { webhookState: 'error', lastAuditAt: '2026-04-01T00:00:00.000Z' });
+        assert.deepEqual(await store.githubPackages.webhookStateSummary(), {
+          tracked: 4,
+          byState: { unknown: 0, queued: 0, running: 0, ok: 2, missing: 1, error: 0, conflict: 1 },
+          lastAuditAt: '2026-03-03T00:00:00.000Z',
+        });
+      });
+
+      it('tells listeners about delivery events once they are committed, and knows the oldest one', async () => {
+        const heard: number[] = [];
+        const off = store.githubPackages.onDeliveryEvent((id) => heard.push(id));
+        await store.githubPackages.recordDelivery({ deliveryId: 'h1', decision: 'ignored', reason: 'repo_not_selected' });
+        await store.githubPackages.updateDelivery('h1', { responseStatus: 200 });
+        off();
+        await store.githubPackages.recordDelivery({ deliveryId: 'h2', decision: 'ignored' });
+        await sleep(5);
+        const events = await store.githubPackages.listDeliveryEventsAfter(0);
+        assert.deepEqual(heard, events.slice(0, 2).map((event) => event.id));
+        assert.equal(await store.githubPackages.firstDeliveryEventId(), events[0]!.id);
       });
 
       it('records deliveries once, counts repeated attempts and streams delivery events', async () => {

@@ -43,20 +43,38 @@ export interface JobOutcome {
   events?: PendingEvent[];
 }
 
-export interface JobSpec {
-  prefix: Extract<IdPrefix, 'job' | 'chk' | 'dsc'>;
+/** What a job is about and who asked for it, whether it starts at once or waits in the queue. */
+interface JobDescription {
   type: string;
   scope: JobScope;
   stackId?: string;
   serviceId?: string;
   createdBy: string;
   reason: string;
+  summary?: JobSummary;
+}
+
+export interface JobSpec extends JobDescription {
+  prefix: Extract<IdPrefix, 'job' | 'chk' | 'dsc'>;
   allowArchMismatch?: boolean;
   backupMode?: BackupMode;
-  summary?: JobSummary;
   /** First log line, e.g. "check started". */
   startMessage: string;
   /** Log prefix when the work throws, e.g. "check failed". */
+  failureMessage: string;
+}
+
+/** A job that waits in the queue (`queued`, no `startedAt`) until a worker takes it. */
+export interface QueuedJobSpec extends JobDescription {
+  /** First log line, e.g. "github webhook register queued". */
+  queuedMessage: string;
+  /** Fields of the `job_enqueued` event (besides `jobType`). */
+  enqueuedEvent?: Record<string, unknown>;
+}
+
+/** What a worker logs when it takes a queued job and when the work throws. */
+export interface QueuedJobMessages {
+  startMessage: string;
   failureMessage: string;
 }
 
@@ -97,10 +115,44 @@ export class JobRunner {
       startedAt: now,
     });
     await this.store.jobs.appendLog(job.id, 'info', spec.startMessage);
-    const running = this.handle(job.id);
-    const done = this.execute(job, spec, running, work).finally(() => this.inFlight.delete(job.id));
-    this.inFlight.set(job.id, done);
+    this.track(job, { failureMessage: spec.failureMessage, summary: spec.summary }, work);
     return job;
+  }
+
+  /** Stores a queued job for a worker to take later (`runQueued`), possibly in another instance or after a restart. */
+  async enqueue(spec: QueuedJobSpec): Promise<Job> {
+    const job = await this.store.jobs.create({
+      id: newId('job'),
+      type: spec.type,
+      scope: spec.scope,
+      stackId: spec.stackId,
+      serviceId: spec.serviceId,
+      status: 'queued',
+      createdBy: spec.createdBy,
+      reason: spec.reason,
+      summary: spec.summary ?? {},
+      createdAt: nowIso(),
+    });
+    await this.store.jobs.appendLog(job.id, 'info', spec.queuedMessage);
+    await this.store.jobs.appendLog(job.id, 'event', encodeJobEvent(job.id, 'job_enqueued', nowIso(), { jobType: spec.type, ...spec.enqueuedEvent }));
+    return job;
+  }
+
+  /**
+   * Takes a queued job and runs its work like `start` does. False when the job was no longer
+   * queued (another worker took it, or it was ended), in which case nothing runs.
+   */
+  async runQueued(job: Job, messages: QueuedJobMessages, work: (job: RunningJob) => Promise<JobOutcome>): Promise<boolean> {
+    if (!(await this.store.jobs.claim(job.id))) return false;
+    await this.store.jobs.appendLog(job.id, 'info', messages.startMessage);
+    this.track(job, { failureMessage: messages.failureMessage, summary: job.summary }, work);
+    return true;
+  }
+
+  private track(job: Job, failure: { failureMessage: string; summary?: JobSummary }, work: (job: RunningJob) => Promise<JobOutcome>): void {
+    const running = this.handle(job.id);
+    const done = this.execute(job, failure, running, work).finally(() => this.inFlight.delete(job.id));
+    this.inFlight.set(job.id, done);
   }
 
   /** Resolves when the job this runner started has finished (immediately when it has). */
@@ -113,7 +165,12 @@ export class JobRunner {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight.values()]);
   }
 
-  private async execute(job: Job, spec: JobSpec, running: RunningJob, work: (job: RunningJob) => Promise<JobOutcome>): Promise<void> {
+  private async execute(
+    job: Job,
+    spec: { failureMessage: string; summary?: JobSummary },
+    running: RunningJob,
+    work: (job: RunningJob) => Promise<JobOutcome>,
+  ): Promise<void> {
     try {
       let outcome: JobOutcome;
       try {

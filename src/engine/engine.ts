@@ -1,15 +1,16 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { DomainError } from '../errors.js';
-import type { ArchiveFilter, Job, JobScope, Service, Stack, StackListItem, Store } from '../store/index.js';
+import type { ArchiveFilter, Job, JobScope, Service, Store } from '../store/index.js';
 import { serviceImageRef } from './check/checker.js';
 import { Checks } from './check/checks.js';
 import type { PushOrigin } from './check/push.js';
 import { checkTarget, type CheckOrigin, type JobOrigin } from './check/targets.js';
 import { DiscoveryScanner } from './discovery/index.js';
-import { DockerEngine, DockerStateCache, stackStatus, type StackStatus } from './docker/index.js';
+import { DockerEngine, DockerStateCache } from './docker/index.js';
 import { EngineEvents, pendingEvent } from './events.js';
 import { JobRunner } from './jobs/runner.js';
+import { StackOverview, type OverviewEntry } from './overview.js';
 import { RegistryClient, type RegistryClientOptions } from './registry/index.js';
 import { Scheduler } from './schedule/scheduler.js';
 import { putSystemSettings, type SystemSettingsInput } from './settings.js';
@@ -53,6 +54,7 @@ export class Engine {
   /** Background tasks on a cron or an interval (scheduled checks, audits, retention, GC). */
   readonly scheduler: Scheduler;
   private readonly discovery: DiscoveryScanner;
+  private readonly overview: StackOverview;
   private readonly executor: UpdateDeps;
   private readonly timers: NodeJS.Timeout[] = [];
 
@@ -69,6 +71,7 @@ export class Engine {
     this.executor = executorDeps(config, store, this.docker);
     this.updates = new Updates(store, this.jobs, this.executor);
     this.discovery = new DiscoveryScanner({ docker: this.dockerState, store, maxActions: config.discovery.maxActions });
+    this.overview = new StackOverview(store, this.dockerState);
     this.scheduler = new Scheduler(store, logger);
     this.scheduler.add({
       name: 'update-check',
@@ -169,26 +172,12 @@ export class Engine {
     );
   }
 
-  /** The stacks of the overview, each with the health of its containers. */
-  async stackOverview(archived: ArchiveFilter): Promise<{ stack: StackListItem; status: StackStatus }[]> {
-    const stacks = await this.options.store.stacks.list(archived);
-    const statuses = await this.stackStatuses(stacks);
-    return stacks.map((stack) => ({ stack, status: statuses.get(stack.id) ?? 'unknown' }));
-  }
-
-  /** Health of each stack's containers; `unknown` when Docker cannot be asked. */
-  private async stackStatuses(stacks: readonly Pick<Stack, 'id' | 'name'>[]): Promise<Map<string, StackStatus>> {
-    const statuses = new Map<string, StackStatus>(stacks.map((stack) => [stack.id, 'unknown']));
-    if (stacks.length === 0) return statuses;
-    try {
-      const containers = await this.dockerState.listComposeContainers({ includeStopped: true });
-      for (const stack of stacks) {
-        statuses.set(stack.id, stackStatus(containers.filter((container) => container.project === stack.name)));
-      }
-    } catch (error) {
-      this.options.logger.debug({ err: error }, 'stack status unavailable');
-    }
-    return statuses;
+  /**
+   * The stacks of the overview, each with the health of its containers: the same array while
+   * nothing in it changed, never waiting for Docker once its projects have been listed.
+   */
+  stackOverview(archived: ArchiveFilter): Promise<readonly OverviewEntry[]> {
+    return this.overview.list(archived);
   }
 
   /**

@@ -147,21 +147,42 @@ function documentedContentType(context: Context, status: number): string | undef
   return Object.keys(documented?.content ?? {})[0];
 }
 
-function send(req: Request, res: Response, result: HttpResult): void {
-  const contentType = result.contentType ?? 'application/json';
-  if (contentType === 'text/event-stream' && isEventStream(result.body)) {
-    sendEventStream(req, res, result.body, result.headers);
-    return;
-  }
-  res.status(result.status);
-  if (result.headers) res.set(result.headers);
-  if (result.body === undefined) {
-    res.end();
-  } else if (contentType === 'application/json') {
-    res.type('application/json').send(JSON.stringify(result.body));
-  } else {
-    res.type(contentType).send(result.body as string | Buffer);
-  }
+/** A JSON body as sent: bytes and ETag, made once per body object (kept views come back as the same object). */
+interface SerialisedJson {
+  bytes: Buffer;
+  etag?: string;
+}
+
+function sender(): (req: Request, res: Response, result: HttpResult) => void {
+  const serialised = new WeakMap<object, SerialisedJson>();
+  const json = (res: Response, body: unknown): SerialisedJson => {
+    const known = typeof body === 'object' && body !== null ? serialised.get(body) : undefined;
+    if (known) return known;
+    const bytes = Buffer.from(JSON.stringify(body), 'utf8');
+    const etagOf = res.app.get('etag fn') as ((body: Buffer) => string | undefined) | undefined;
+    const made = { bytes, etag: etagOf?.(bytes) };
+    if (typeof body === 'object' && body !== null) serialised.set(body, made);
+    return made;
+  };
+  return (req, res, result) => {
+    const contentType = result.contentType ?? 'application/json';
+    if (contentType === 'text/event-stream' && isEventStream(result.body)) {
+      sendEventStream(req, res, result.body, result.headers);
+      return;
+    }
+    res.status(result.status);
+    if (result.headers) res.set(result.headers);
+    if (result.body === undefined) {
+      res.end();
+    } else if (contentType === 'application/json') {
+      const { bytes, etag } = json(res, result.body);
+      res.set('Content-Type', 'application/json; charset=utf-8');
+      if (etag) res.set('ETag', etag);
+      res.send(bytes);
+    } else {
+      res.type(contentType).send(result.body as string | Buffer);
+    }
+  };
 }
 
 /**
@@ -256,6 +277,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<expr
   }
   await api.init();
 
+  const send = sender();
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');

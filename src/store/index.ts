@@ -12,8 +12,10 @@ import { createSettingsRepository, type SettingsRepository } from './settings.js
 import { createSnapshotsRepository, type SnapshotsRepository } from './snapshots.js';
 import { createStacksRepository, type StacksRepository } from './stacks.js';
 import { errorText } from '../errors.js';
+import { watchTableChanges, type TableChanges } from './changes.js';
 
 export { type DatabaseOptions } from './db.js';
+export { type TableChanges } from './changes.js';
 export { type DiscoveryProject } from './discovery-projects.js';
 export { type IgnoreRule } from './ignore-rules.js';
 export { type BackupMode, decodeJobsCursor, encodeJobsCursor, InvalidJobsCursorError, type Job, type JobLog, type JobScope, type JobStatus, type JobSummary, type NewJob } from './jobs.js';
@@ -25,8 +27,16 @@ export { DEFAULT_SYSTEM_SETTINGS, type SystemSettings } from './settings.js';
 export { type ComposeConfig, DEFAULT_STACK_BACKUP, type Stack, type StackBackupTarget, type StackListItem, type StackWithServices } from './stacks.js';
 
 
+/**
+ * Tables whose writes are counted (`Store.changes`): what kept views of stacks and services are
+ * built from. A table that starts feeding those views joins this list.
+ */
+export const WATCHED_TABLES = ['stacks', 'services', 'ignore_rules'] as const;
+
 export interface Store {
   knex: Knex;
+  /** Write counters of {@link WATCHED_TABLES}, for readers that keep what they read. */
+  changes: TableChanges;
   stacks: StacksRepository;
   services: ServicesRepository;
   discoveryProjects: DiscoveryProjectsRepository;
@@ -52,6 +62,7 @@ export async function openStore(opts: DatabaseOptions): Promise<Store> {
   }
   return {
     knex,
+    changes: watchTableChanges(knex, WATCHED_TABLES),
     stacks: createStacksRepository(knex),
     services: createServicesRepository(knex),
     discoveryProjects: createDiscoveryProjectsRepository(knex),

@@ -70,7 +70,12 @@ export class Engine {
     this.checks = new Checks({ store, jobs: this.jobs, docker: this.dockerState, registry, hostPlatform: config.hostPlatform, logger });
     this.executor = executorDeps(config, store, this.docker);
     this.updates = new Updates(store, this.jobs, this.executor);
-    this.discovery = new DiscoveryScanner({ docker: this.dockerState, store, maxActions: config.discovery.maxActions });
+    this.discovery = new DiscoveryScanner({
+      docker: this.dockerState,
+      store,
+      maxActions: config.discovery.maxActions,
+      scope: { requireLabel: config.discovery.requireLabel, selfImageRepo: config.imageRepo },
+    });
     this.overview = new StackOverview(store, this.dockerState);
     this.scheduler = new Scheduler(store, logger);
     this.scheduler.add({

@@ -92,7 +92,13 @@ function toHttpError(error: unknown): HttpError | undefined {
   return error instanceof HttpError ? error : undefined;
 }
 
-function sendEventStream(req: Request, res: Response, stream: EventStream, headers: Record<string, string> = {}): void {
+/**
+ * Frame data serialised once for every stream that sends the same object (a shared read of the
+ * all-jobs stream hands the same frames to each subscriber).
+ */
+type FrameJson = WeakMap<object, string>;
+
+function sendEventStream(req: Request, res: Response, stream: EventStream, frameJson: FrameJson, headers: Record<string, string> = {}): void {
   res.status(200);
   res.set({
     'Content-Type': 'text/event-stream',
@@ -111,11 +117,29 @@ function sendEventStream(req: Request, res: Response, stream: EventStream, heade
   };
   req.on('close', close);
   res.on('close', close);
+  const serialise = (data: unknown): string => {
+    if (typeof data === 'string') return data;
+    if (typeof data !== 'object' || data === null) return JSON.stringify(data);
+    let json = frameJson.get(data);
+    if (json === undefined) frameJson.set(data, (json = JSON.stringify(data)));
+    return json;
+  };
+  // Frames written in one turn (a read's batch) leave in one write.
+  let corked = false;
+  const cork = () => {
+    if (corked) return;
+    corked = true;
+    res.cork();
+    process.nextTick(() => {
+      corked = false;
+      res.uncork();
+    });
+  };
   const writer: EventStreamWriter = {
     event({ id, event, data }) {
       if (closed) return;
-      const json = typeof data === 'string' ? data : JSON.stringify(data);
-      res.write(`${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${json}\n\n`);
+      cork();
+      res.write(`${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${serialise(data)}\n\n`);
     },
     comment(text) {
       if (!closed) res.write(`: ${text}\n\n`);
@@ -155,6 +179,7 @@ interface SerialisedJson {
 
 function sender(): (req: Request, res: Response, result: HttpResult) => void {
   const serialised = new WeakMap<object, SerialisedJson>();
+  const frameJson: FrameJson = new WeakMap();
   const json = (res: Response, body: unknown): SerialisedJson => {
     const known = typeof body === 'object' && body !== null ? serialised.get(body) : undefined;
     if (known) return known;
@@ -167,7 +192,7 @@ function sender(): (req: Request, res: Response, result: HttpResult) => void {
   return (req, res, result) => {
     const contentType = result.contentType ?? 'application/json';
     if (contentType === 'text/event-stream' && isEventStream(result.body)) {
-      sendEventStream(req, res, result.body, result.headers);
+      sendEventStream(req, res, result.body, frameJson, result.headers);
       return;
     }
     res.status(result.status);

@@ -10,8 +10,6 @@ interface KeptImage extends ImageInfo {
   repositories: Set<string>;
 }
 
-/** Events after which every kept image is in doubt. */
-const EVERYTHING = new Set(['prune', 'import', 'load']);
 /** Marks kept for images and repositories not (yet) kept; beyond this, everything is read again. */
 const MARKS_KEPT = 10_000;
 
@@ -42,7 +40,9 @@ export class KeptImages {
   event(gen: number, event: DockerEvent): void {
     const action = event.Action ?? '';
     const subject = event.Actor?.ID ?? '';
-    if (EVERYTHING.has(action) || this.touched.size + this.named.size > MARKS_KEPT) {
+    // A prune reports each image it deletes on its own; import and load name what they made.
+    if (action === 'prune') return;
+    if (this.touched.size + this.named.size > MARKS_KEPT) {
       this.forget();
       return;
     }
@@ -50,7 +50,7 @@ export class KeptImages {
       this.touched.set(subject, gen);
       return;
     }
-    // pull / push name a reference; the images carrying that repository may have new digests.
+    // pull / push / load / import name a reference; the images carrying that repository may have new digests.
     const repository = event.Actor?.Attributes?.name ?? repositoryOf(subject);
     this.named.set(repository, gen);
     for (const [id, image] of this.images) if (image.repositories.has(repository)) this.touched.set(id, gen);

@@ -156,7 +156,7 @@ describe('kept Docker listings', () => {
     cache.close();
   });
 
-  it('inspects only the images an event named, and lists them all after many', async () => {
+  it('inspects only the images an event named', async () => {
     const engine = scriptedEngine([container('a', 'web'), container('a', 'db')]);
     const cache = await watchingCache(engine);
     const ids = engine.containers.map((c) => c.imageId);
@@ -169,10 +169,13 @@ describe('kept Docker listings', () => {
     engine.emit({ Type: 'image', Action: 'push', Actor: { ID: 'registry.test/a/db:latest', Attributes: { name: 'registry.test/a/db' } } });
     await cache.imageRepoDigests(ids);
     assert.deepEqual(engine.calls, ['inspect 1']);
+    // Another project's build, import and prune on a shared engine.
     engine.calls.length = 0;
+    engine.emit({ Type: 'image', Action: 'import', Actor: { ID: 'sha256:other', Attributes: { name: 'other/base:1' } } });
+    engine.emit({ Type: 'image', Action: 'delete', Actor: { ID: 'sha256:gone', Attributes: { name: 'sha256:gone' } } });
     engine.emit({ Type: 'image', Action: 'prune', Actor: { ID: '' } });
     await cache.imageRepoDigests(ids);
-    assert.deepEqual(engine.calls, ['list images']);
+    assert.deepEqual(engine.calls, []);
     cache.close();
   });
 

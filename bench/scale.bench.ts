@@ -210,6 +210,7 @@ async function measurePoint(n: number, ctx: { fleet: Fleet; work: string; docker
           await waitJob(server.api, checkId, 100);
         },
         (data) => data.type === 'job_progress' && data.phase === 'done',
+        '"phase":"done"',
       );
       log(`  SSE fan-out to ${fanout.connected}/${fanout.subscribers}: ${fanout.eventsToAll}/${fanout.events} events reached all; write → last subscriber p50 ${fanout.p50Ms} ms, p99 ${fanout.p99Ms} ms, max ${fanout.maxMs} ms`);
     }

@@ -93,12 +93,17 @@ function toHttpError(error: unknown): HttpError | undefined {
 }
 
 /**
- * Frame data serialised once for every stream that sends the same object (a shared read of the
- * all-jobs stream hands the same frames to each subscriber).
+ * Frames encoded once for every stream that sends the same data object (the all-jobs stream hands
+ * the same frames to each of its subscribers): the bytes, with the id and event name they carry.
  */
-type FrameJson = WeakMap<object, string>;
+type FrameBytes = WeakMap<object, { id?: number; event: string; bytes: Buffer }>;
 
-function sendEventStream(req: Request, res: Response, stream: EventStream, frameJson: FrameJson, headers: Record<string, string> = {}): void {
+function frameText(id: number | undefined, event: string, data: unknown): string {
+  const json = typeof data === 'string' ? data : JSON.stringify(data);
+  return `${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${json}\n\n`;
+}
+
+function sendEventStream(req: Request, res: Response, stream: EventStream, frames: FrameBytes, headers: Record<string, string> = {}): void {
   res.status(200);
   res.set({
     'Content-Type': 'text/event-stream',
@@ -117,12 +122,13 @@ function sendEventStream(req: Request, res: Response, stream: EventStream, frame
   };
   req.on('close', close);
   res.on('close', close);
-  const serialise = (data: unknown): string => {
-    if (typeof data === 'string') return data;
-    if (typeof data !== 'object' || data === null) return JSON.stringify(data);
-    let json = frameJson.get(data);
-    if (json === undefined) frameJson.set(data, (json = JSON.stringify(data)));
-    return json;
+  const encode = (id: number | undefined, event: string, data: unknown): Buffer | string => {
+    if (typeof data !== 'object' || data === null) return frameText(id, event, data);
+    const known = frames.get(data);
+    if (known && known.id === id && known.event === event) return known.bytes;
+    const bytes = Buffer.from(frameText(id, event, data), 'utf8');
+    frames.set(data, { id, event, bytes });
+    return bytes;
   };
   // Frames written in one turn (a read's batch) leave in one write.
   let corked = false;
@@ -139,7 +145,7 @@ function sendEventStream(req: Request, res: Response, stream: EventStream, frame
     event({ id, event, data }) {
       if (closed) return;
       cork();
-      res.write(`${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${serialise(data)}\n\n`);
+      res.write(encode(id, event, data));
     },
     comment(text) {
       if (!closed) res.write(`: ${text}\n\n`);
@@ -179,7 +185,7 @@ interface SerialisedJson {
 
 function sender(): (req: Request, res: Response, result: HttpResult) => void {
   const serialised = new WeakMap<object, SerialisedJson>();
-  const frameJson: FrameJson = new WeakMap();
+  const frames: FrameBytes = new WeakMap();
   const json = (res: Response, body: unknown): SerialisedJson => {
     const known = typeof body === 'object' && body !== null ? serialised.get(body) : undefined;
     if (known) return known;
@@ -192,7 +198,7 @@ function sender(): (req: Request, res: Response, result: HttpResult) => void {
   return (req, res, result) => {
     const contentType = result.contentType ?? 'application/json';
     if (contentType === 'text/event-stream' && isEventStream(result.body)) {
-      sendEventStream(req, res, result.body, frameJson, result.headers);
+      sendEventStream(req, res, result.body, frames, result.headers);
       return;
     }
     res.status(result.status);

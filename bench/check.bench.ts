@@ -23,6 +23,7 @@ import {
   type ComposeProject,
 } from '../test/fixtures/index.js';
 import { DockerProxy } from './docker-proxy.js';
+import { teardownOnExit } from './lib/teardown.js';
 import { intEnv, log, median, ROOT, round, sleep } from './lib/env.js';
 import { ENGINE_CONCURRENCY, measureFloor, registryStats, timeRegistryProxy, type FloorMeasurement, type RegistryStats } from './lib/registry-trace.js';
 import { bareNodeRssKb, followJob, startServer, stopServer, waitJob, type Api, type ApiJob } from './lib/server.js';
@@ -145,24 +146,7 @@ async function main(): Promise<void> {
   await mkdir(dirname(OUT), { recursive: true });
   const work = await mkdtemp(join(tmpdir(), `dockrev-bench-${RUN_ID}-`));
 
-  const cleanups: Array<{ what: string; run: () => Promise<unknown> }> = [];
-  let cleaning: Promise<void> | undefined;
-  const cleanup = () =>
-    (cleaning ??= (async () => {
-      for (const step of cleanups.reverse()) {
-        try {
-          await step.run();
-        } catch (error) {
-          log(`cleanup: ${step.what} failed: ${(error as Error).message.split('\n')[0]}`);
-        }
-      }
-    })());
-  const onSignal = (signal: NodeJS.Signals) => {
-    log(`${signal}: cleaning up`);
-    void cleanup().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const cleanups = teardownOnExit();
   cleanups.push({ what: 'remove work folder', run: () => rm(work, { recursive: true, force: true }) });
 
   try {
@@ -397,7 +381,7 @@ async function main(): Promise<void> {
     printReport(report);
     log(`JSON: ${OUT}`);
   } finally {
-    await cleanup();
+    await cleanups.run();
   }
 }
 

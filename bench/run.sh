@@ -27,3 +27,6 @@ fi
 node dist/bench/check.bench.js
 node dist/bench/update.bench.js
 node dist/bench/events.bench.js
+# The scale series (50 … 2 000 services): several minutes and ~8 GB of containers at its top;
+# BENCH_SCALE_SERIES=50,200 for a short run, BENCH_SCALE=0 to skip it.
+if [ "${BENCH_SCALE:-1}" != 0 ]; then node dist/bench/scale.bench.js; fi

@@ -1,5 +1,5 @@
 // `make bench`, the scale series: what a check and an API read cost as the host grows from 50 to
-// 2 000 running services (M = N/4 repositories, Compose projects of 10), and whether another
+// 2 000 running services (M = ⌈N/4⌉ repositories, Compose projects of 10), and whether another
 // project restarting a container every 100 ms on the same engine changes any of it.
 //
 // One fleet grows through the series (containers made through the Engine API with Compose's
@@ -20,6 +20,7 @@ import { dirname, join, resolve } from 'node:path';
 import { loadInfraEnv, RegistryProxy } from '../test/fixtures/index.js';
 import { COMPOSE_LABELS } from '../src/engine/docker/containers.js';
 import { DockerProxy } from './docker-proxy.js';
+import { teardownOnExit } from './lib/teardown.js';
 import { intEnv, log, median, ROOT, round, sleep } from './lib/env.js';
 import { measureFanout, type FanoutResult } from './lib/fanout.js';
 import { Fleet } from './lib/fleet.js';
@@ -45,10 +46,10 @@ const OUT = resolve(ROOT, process.env.BENCH_SCALE_OUT ?? '.tmp/bench/scale.json'
 const RUN_ID = `s${Date.now().toString(36)}${process.pid.toString(36)}`;
 
 for (const n of SERIES) {
-  if (!Number.isInteger(n) || n <= 0 || n % (PROJECT_SIZE * SERVICES_PER_REPO) !== 0) {
-    throw new Error(`BENCH_SCALE_SERIES: ${n} is not a positive multiple of ${PROJECT_SIZE * SERVICES_PER_REPO}`);
-  }
+  if (!Number.isInteger(n) || n <= 0 || n % PROJECT_SIZE !== 0) throw new Error(`BENCH_SCALE_SERIES: ${n} is not a positive multiple of ${PROJECT_SIZE}`);
 }
+/** M: service i runs repository floor(i / 4), so N services use ⌈N/4⌉ repositories. */
+const repositoriesFor = (n: number) => Math.ceil(n / SERVICES_PER_REPO);
 
 interface CheckFigures {
   label: string;
@@ -145,7 +146,7 @@ function churn(fleet: Fleet, containerIds: readonly string[], everyMs: number): 
 }
 
 async function measurePoint(n: number, ctx: { fleet: Fleet; work: string; dockerProxy: DockerProxy; registry: TimedRegistryProxy; churnIds: string[] }): Promise<Point> {
-  const repositories = n / SERVICES_PER_REPO;
+  const repositories = repositoriesFor(n);
   const dir = join(ctx.work, `n${n}`);
   await mkdir(dir, { recursive: true });
   const server = await startServer(dir, ctx.dockerProxy.dockerHost);
@@ -270,18 +271,7 @@ async function main(): Promise<void> {
   const infra = loadInfraEnv();
   const socketPath = infra.dockerHost.replace(/^unix:\/\//, '');
   const work = await mkdtemp(join(tmpdir(), `dockrev-scale-${RUN_ID}-`));
-  const cleanups: Array<{ what: string; run: () => Promise<unknown> }> = [];
-  let cleaning: Promise<void> | undefined;
-  const cleanup = () =>
-    (cleaning ??= (async () => {
-      for (const step of cleanups.reverse()) await step.run().catch((error: Error) => log(`cleanup: ${step.what} failed: ${error.message.split('\n')[0]}`));
-    })());
-  const onSignal = (signal: NodeJS.Signals) => {
-    log(`${signal}: cleaning up`);
-    void cleanup().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const cleanups = teardownOnExit();
   cleanups.push({ what: 'remove work folder', run: () => rm(work, { recursive: true, force: true }) });
   try {
     const registry = timeRegistryProxy(await RegistryProxy.start(infra.registries.open.host));
@@ -310,8 +300,8 @@ async function main(): Promise<void> {
 
     const points: Point[] = [];
     const tImages = performance.now();
-    await fleet.publishImages(Math.max(...SERIES) / SERVICES_PER_REPO);
-    log(`images: ${Math.max(...SERIES) / SERVICES_PER_REPO} repositories built and pushed in ${round((performance.now() - tImages) / 1000, 1)} s`);
+    await fleet.publishImages(repositoriesFor(Math.max(...SERIES)));
+    log(`images: ${repositoriesFor(Math.max(...SERIES))} repositories built and pushed in ${round((performance.now() - tImages) / 1000, 1)} s`);
     for (const n of [...SERIES].sort((a, b) => a - b)) {
       const tUp = performance.now();
       await fleet.grow(n);
@@ -324,7 +314,7 @@ async function main(): Promise<void> {
     printTable(points);
     log(`JSON: ${OUT}`);
   } finally {
-    await cleanup();
+    await cleanups.run();
   }
 }
 

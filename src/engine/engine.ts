@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { DomainError } from '../errors.js';
-import type { ArchiveFilter, Job, JobScope, Service, Store } from '../store/index.js';
+import type { ArchiveFilter, Job, JobScope, Service, StackWithServices, Store } from '../store/index.js';
 import { serviceImageRef } from './check/checker.js';
 import { Checks } from './check/checks.js';
 import type { PushOrigin } from './check/push.js';
@@ -183,6 +183,11 @@ export class Engine {
    */
   stackOverview(archived: ArchiveFilter): Promise<readonly OverviewEntry[]> {
     return this.overview.list(archived);
+  }
+
+  /** One stack with its services: the same object while nothing in it changed; undefined when unknown. */
+  stackDetail(stackId: string): Promise<StackWithServices | undefined> {
+    return this.overview.detail(stackId);
   }
 
   /**

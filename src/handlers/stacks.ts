@@ -16,9 +16,9 @@ export const stacksHandlers: StackHandlers = {
   }),
 
   getStack: async ({ params, deps }) => {
-    const stack = await deps.store.stacks.getWithServices(params.stackId);
+    const stack = await deps.engine.stackDetail(params.stackId);
     if (!stack) return notFound('stack not found');
-    return { status: 200, body: { stack: stackDetailView(stack, stack.services) } };
+    return { status: 200, body: viewOnce(stack, () => ({ stack: stackDetailView(stack, stack.services) })) };
   },
 
   archiveStack: async ({ params, deps }) =>

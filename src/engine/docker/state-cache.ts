@@ -23,7 +23,7 @@ export const LISTING_EVENTS = {
 };
 
 const RUNNING_STATES = new Set<ComposeContainer['state']>(['running', 'paused', 'restarting']);
-const DEFAULT_MAX_AGE_MS = 60_000;
+const DEFAULT_MAX_AGE_MS = 300_000;
 const RETRY_MIN_MS = 1_000;
 const RETRY_MAX_MS = 30_000;
 /** Replay this much of the engine's event buffer on connect, covering the moment it subscribes. */
@@ -54,7 +54,7 @@ export const STATUS_FRESHNESS: Readonly<StatusFreshness> = {
 
 export interface DockerStateCacheOptions {
   logger?: Logger;
-  /** A kept listing is read again after this long even without events. Default 60 s. */
+  /** A kept listing is read again after this long even without events (a safety net: events are reliable while the stream is connected). Default 5 min. */
   maxAgeMs?: number;
   /** Overrides of {@link STATUS_FRESHNESS} (tests). */
   freshness?: Partial<StatusFreshness>;

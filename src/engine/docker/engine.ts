@@ -215,25 +215,28 @@ export class DockerEngine {
     const containers = await mapConcurrently(
       listed.filter(wanted),
       INSPECT_CONCURRENCY,
-      async (info): Promise<ComposeContainer> => {
+      async (info): Promise<ComposeContainer | undefined> => {
         const labels = info.Labels ?? {};
         const health = healthFromStatusText(info.Status ?? '');
+        const configuredImage = await this.configuredImage(info);
+        // Removed between the listing and its inspect (another project's `down`): not there any more.
+        if (configuredImage === undefined) return undefined;
         return {
           id: info.Id,
           name: (info.Names?.[0] ?? info.Id).replace(/^\//, ''),
           project: labels[COMPOSE_LABELS.project] ?? '',
           service: labels[COMPOSE_LABELS.service] ?? '',
           imageId: info.ImageID,
-          configuredImage: await this.configuredImage(info),
+          configuredImage,
           labels,
           state: info.State as ContainerState,
           ...(health ? { health } : {}),
         };
       },
     );
-    return containers.sort(
-      (a, b) => a.project.localeCompare(b.project) || a.service.localeCompare(b.service) || a.name.localeCompare(b.name),
-    );
+    return containers
+      .filter((container): container is ComposeContainer => container !== undefined)
+      .sort((a, b) => a.project.localeCompare(b.project) || a.service.localeCompare(b.service) || a.name.localeCompare(b.name));
   }
 
   /** `RepoDigests` of every image on the engine, by image id: one listing. */
@@ -288,12 +291,17 @@ export class DockerEngine {
    * image; once the tag has moved (a newer pull) it reports the image id instead, and only an
    * inspect still knows what the Compose file asked for.
    */
-  private async configuredImage(info: EngineContainer): Promise<string> {
+  private async configuredImage(info: EngineContainer): Promise<string | undefined> {
     if (!info.Image.startsWith('sha256:') && info.Image !== info.ImageID) return info.Image;
-    const inspected = await this.call(`inspect container ${info.Id}`, () =>
-      this.get<{ Config: { Image: string } }>(`/containers/${encodeURIComponent(info.Id)}/json`),
-    );
-    return inspected.Config.Image;
+    try {
+      const inspected = await this.call(`inspect container ${info.Id}`, () =>
+        this.get<{ Config: { Image: string } }>(`/containers/${encodeURIComponent(info.Id)}/json`),
+      );
+      return inspected.Config.Image;
+    } catch (error) {
+      if (DockerError.isNotFound(error)) return undefined;
+      throw error;
+    }
   }
 
   private async call<T>(operation: string, request: () => Promise<T>): Promise<T> {

@@ -11,14 +11,10 @@
 // BENCH_WARM_CHECKS (5), BENCH_FLOOR_RUNS (5), BENCH_POLLED_CHECKS (1; more warm checks followed by
 // polling GET /api/jobs/{id} instead of the job's event stream), BENCH_POLL_MS (20, their interval), BENCH_UP_CONCURRENCY (4), BENCH_SETTLE_MS (3000),
 // BENCH_OUT (.tmp/bench/check.json). Needs scripts/infra/up.sh to have run (bench/run.sh does it).
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { Agent, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
+import { Agent } from 'node:http';
 import { cpus, loadavg, release, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { MANIFEST_ACCEPT } from '../src/engine/registry/manifest.js';
 import {
   createComposeProject,
   docker,
@@ -26,20 +22,13 @@ import {
   RegistryProxy,
   type ComposeProject,
 } from '../test/fixtures/index.js';
-import { openSse, type SseFrame } from '../contract-tests/sse-client.js';
 import { DockerProxy } from './docker-proxy.js';
+import { teardownOnExit } from './lib/teardown.js';
+import { intEnv, log, median, ROOT, round, sleep } from './lib/env.js';
+import { ENGINE_CONCURRENCY, measureFloor, registryStats, timeRegistryProxy, type FloorMeasurement, type RegistryStats } from './lib/registry-trace.js';
+import { bareNodeRssKb, followJob, startServer, stopServer, waitInferenceIdle, waitJob, type Api, type ApiJob } from './lib/server.js';
 import { cpuMs, io, memory, resetPeak, systemCpu, type IoReading } from './proc.js';
 import { mapConcurrently } from '../src/concurrency.js';
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-function intEnv(name: string, fallback: number, min = 1): number {
-  const raw = process.env[name]?.trim();
-  if (!raw) return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer ≥ ${min}, got '${raw}'`);
-  return value;
-}
 
 const N = intEnv('BENCH_SERVICES', 200);
 const M = intEnv('BENCH_REPOS', 50);
@@ -52,8 +41,6 @@ const POLLED_CHECKS = intEnv('BENCH_POLLED_CHECKS', 1, 0);
 const UP_CONCURRENCY = intEnv('BENCH_UP_CONCURRENCY', 4);
 /** Pause after `compose up` so that starting 200 containers has settled before anything is timed. */
 const SETTLE_MS = intEnv('BENCH_SETTLE_MS', 3000, 0);
-/** The engine's per-registry-host limit (RegistryClient perHostConcurrency default). */
-const ENGINE_CONCURRENCY = 7;
 const OUT = resolve(ROOT, process.env.BENCH_OUT ?? '.tmp/bench/check.json');
 const TARGET_RATIO = 2;
 const TARGET_RSS_MB = 100;
@@ -61,303 +48,6 @@ const TARGET_RSS_MB = 100;
 if (M > N) throw new Error(`BENCH_REPOS (${M}) must not exceed BENCH_SERVICES (${N}): every repository needs a service`);
 
 const RUN_ID = `b${Date.now().toString(36)}${process.pid.toString(36)}`;
-const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
-const round = (ms: number, digits = 1) => Math.round(ms * 10 ** digits) / 10 ** digits;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-// ------------------------------------------------------------------ registry proxy timing
-
-/**
- * The fixture proxy records each request when its answer arrives; this adds when it arrived, so a
- * check's registry window, request latency and concurrency can be told apart from the rest.
- */
-interface TracedRequest {
-  method: string;
-  path: string;
-  /** performance.now() when the request arrived and when the answer was sent. */
-  start: number;
-  end: number;
-}
-
-interface TimedRegistryProxy {
-  proxy: RegistryProxy;
-  trace: TracedRequest[];
-  reset(): void;
-}
-
-function timeRegistryProxy(proxy: RegistryProxy): TimedRegistryProxy {
-  const trace: TracedRequest[] = [];
-  // The fixture keeps its http.Server private; a listener placed before its own sees each request
-  // arrive, and the response's 'finish' is when the answer has been handed to the client.
-  const server = (proxy as unknown as { server?: Server }).server;
-  if (!server) throw new Error('registry proxy has no server');
-  server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
-    const start = performance.now();
-    res.once('finish', () => trace.push({ method: req.method ?? '', path: req.url ?? '', start, end: performance.now() }));
-  });
-  return {
-    proxy,
-    trace,
-    reset() {
-      proxy.reset();
-      trace.length = 0;
-    },
-  };
-}
-
-interface RegistryStats {
-  byMethodKind: Record<string, number>;
-  total: number;
-  digestHeads: number;
-  manifestGets: number;
-  blobGets: number;
-  tokens: number;
-  non2xx: number;
-  /** Distinct repository:tag seen in manifest HEADs. */
-  distinctTagsHeaded: number;
-  /** Repositories HEADed more than once. */
-  repeatedHeads: number;
-  /** ms after the reference instant: first request in, last answer out. */
-  windowStartMs?: number;
-  windowEndMs?: number;
-  meanLatencyMs?: number;
-  maxInFlight: number;
-  /** Every request, ms after the reference instant (JSON only). */
-  trace: Array<{ method: string; path: string; startMs: number; endMs: number }>;
-}
-
-/** `upTo`: only the first requests answered (the check's own, when version inference follows it). */
-function registryStats(timed: TimedRegistryProxy, referencePerf: number, upTo?: { count: number; perf: number }): RegistryStats {
-  const requests = upTo ? timed.proxy.requests.slice(0, upTo.count) : timed.proxy.requests;
-  const trace = upTo ? timed.trace.filter((r) => r.start <= upTo.perf) : timed.trace;
-  const byMethodKind: Record<string, number> = {};
-  for (const r of requests) byMethodKind[`${r.method} ${r.kind}`] = (byMethodKind[`${r.method} ${r.kind}`] ?? 0) + 1;
-  const heads = requests.filter((r) => r.method === 'HEAD' && r.kind === 'manifest');
-  const headCounts = new Map<string, number>();
-  for (const r of heads) headCounts.set(r.path, (headCounts.get(r.path) ?? 0) + 1);
-  // In-flight maximum by a sweep over arrivals and answers.
-  const starts = trace.map((r) => r.start);
-  const ends = trace.map((r) => r.end);
-  const events = [...starts.map((t) => [t, 1] as const), ...ends.map((t) => [t, -1] as const)].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  let inFlight = 0;
-  let maxInFlight = 0;
-  for (const [, delta] of events) {
-    inFlight += delta;
-    maxInFlight = Math.max(maxInFlight, inFlight);
-  }
-  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-  return {
-    byMethodKind,
-    total: requests.length,
-    digestHeads: heads.length,
-    manifestGets: requests.filter((r) => r.method === 'GET' && r.kind === 'manifest').length,
-    blobGets: requests.filter((r) => r.kind === 'blob').length,
-    tokens: requests.filter((r) => r.kind === 'token').length,
-    non2xx: requests.filter((r) => r.status < 200 || r.status >= 300).length,
-    distinctTagsHeaded: headCounts.size,
-    repeatedHeads: [...headCounts.values()].filter((n) => n > 1).length,
-    windowStartMs: starts.length ? round(Math.min(...starts) - referencePerf) : undefined,
-    windowEndMs: ends.length ? round(Math.max(...ends) - referencePerf) : undefined,
-    meanLatencyMs: ends.length ? round((sum(ends) - sum(starts)) / ends.length, 2) : undefined,
-    maxInFlight,
-    trace: trace.map((r) => ({ method: r.method, path: r.path, startMs: round(r.start - referencePerf), endMs: round(r.end - referencePerf) })),
-  };
-}
-
-// ------------------------------------------------------------------ floor
-
-/** M manifest HEADs by a plain keep-alive http.Agent, `concurrency` at a time; wall ms. */
-async function floorRun(agent: Agent, host: string, concurrency: number): Promise<{ ms: number; statuses: number[] }> {
-  const [hostname, port] = host.split(':');
-  const paths = Array.from({ length: M }, (_, i) => `/v2/bench/r${i}/manifests/latest`);
-  const started = performance.now();
-  const statuses = await mapConcurrently(
-    paths,
-    concurrency,
-    (path) =>
-      new Promise<number>((resolvePromise, reject) => {
-        const req = httpRequest({ agent, host: hostname, port: Number(port), method: 'HEAD', path, headers: { accept: MANIFEST_ACCEPT } }, (res) => {
-          res.resume();
-          res.on('end', () => resolvePromise(res.statusCode ?? 0));
-          res.on('error', reject);
-        });
-        req.on('error', reject);
-        req.end();
-      }),
-  );
-  return { ms: performance.now() - started, statuses };
-}
-
-interface FloorMeasurement {
-  bestMs: number;
-  runsMs: number[];
-}
-
-/** FLOOR_RUNS floor runs through the proxy; every run must be exactly M HEADs answered 200. */
-async function measureFloor(agent: Agent, registry: TimedRegistryProxy): Promise<FloorMeasurement & { lastRun: RegistryStats }> {
-  const runsMs: number[] = [];
-  let lastRun: RegistryStats | undefined;
-  for (let run = 0; run < FLOOR_RUNS; run++) {
-    registry.reset();
-    const { ms, statuses } = await floorRun(agent, registry.proxy.host, ENGINE_CONCURRENCY);
-    if (statuses.some((s) => s !== 200)) throw new Error(`floor: HEAD statuses ${[...new Set(statuses)].join(',')}`);
-    if (registry.proxy.count() !== M) throw new Error(`floor: ${registry.proxy.count()} registry requests, expected ${M}`);
-    runsMs.push(round(ms, 2));
-    lastRun = registryStats(registry, 0);
-  }
-  return { bestMs: Math.min(...runsMs), runsMs, lastRun: { ...lastRun!, trace: [] } };
-}
-
-/** RSS of a bare `node` HTTP server on this machine: what any Node server costs before its own code. */
-async function bareNodeRssKb(): Promise<number | undefined> {
-  const child = spawn(process.execPath, ['-e', "require('http').createServer((q, s) => s.end('ok')).listen(0, '127.0.0.1')"], { stdio: 'ignore' });
-  try {
-    await sleep(500);
-    return memory(child.pid!).rssKb;
-  } catch {
-    return undefined;
-  } finally {
-    child.kill('SIGKILL');
-  }
-}
-
-// ------------------------------------------------------------------ server
-
-interface ApiJob {
-  id: string;
-  status: string;
-  startedAt?: string;
-  finishedAt?: string;
-  createdAt: string;
-  summary: Record<string, unknown>;
-  logs?: Array<{ id: number; ts: string; level: string; msg: string }>;
-}
-
-class Api {
-  constructor(readonly base: string) {}
-
-  async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const response = await fetch(`${this.base}${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text.slice(0, 500)}`);
-    return JSON.parse(text) as T;
-  }
-
-  job(id: string): Promise<ApiJob> {
-    return this.call<{ job: ApiJob }>('GET', `/api/jobs/${id}`).then((r) => r.job);
-  }
-}
-
-async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
-
-async function startServer(dir: string, dockerHost: string): Promise<{ child: ChildProcess; api: Api; stderr: () => string }> {
-  const port = await freePort();
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const key of Object.keys(env)) if (key.startsWith('DOCKREV_') || key === 'DATABASE_URL') delete env[key];
-  Object.assign(env, {
-    DOCKREV_HTTP_ADDR: `127.0.0.1:${port}`,
-    DOCKREV_DB_PATH: join(dir, 'dockrev.sqlite3'),
-    DOCKREV_LOG_LEVEL: 'silent',
-    DOCKER_HOST: dockerHost,
-    // No background discovery or runtime scan while the bench measures.
-    DOCKREV_DISCOVERY_INTERVAL_SECONDS: '86400',
-    DOCKREV_RUNTIME_SCAN_INTERVAL_SECONDS: '86400',
-  });
-  // The same V8 flags as `npm start`: a small young generation and V8's size-over-speed heuristics
-  // keep a daemon's RSS down (12 warm checks: peak 94.7 MB instead of 101.6, same CPU per check).
-  const extra = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const child = spawn(process.execPath, ['--max-semi-space-size=2', '--optimize-for-size', ...extra, join(ROOT, 'dist/src/main.js')], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-20_000)));
-  const api = new Api(`http://127.0.0.1:${port}`);
-  const deadline = Date.now() + 30_000;
-  try {
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`dockrev exited with ${child.exitCode}:\n${stderr}`);
-      const ok = await fetch(`${api.base}/api/health`).then((r) => r.ok, () => false);
-      if (ok) break;
-      if (Date.now() > deadline) throw new Error(`dockrev did not answer /api/health in 30 s:\n${stderr}`);
-      await sleep(50);
-    }
-  } catch (error) {
-    await stopServer(child);
-    throw error;
-  }
-  return { child, api, stderr: () => stderr };
-}
-
-async function stopServer(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-/** Polls the job every `intervalMs` until it is no longer running; returns it and when that was seen. */
-/**
- * Follows the job's event stream (from its first row) until its last progress event (phase
- * `done`) or its failure log, then reads the job until its row is no longer running: a client
- * that watches a job the way the UI does. Returns when that was seen.
- */
-async function followJob(api: Api, id: string, onFrame?: () => void, onLast?: () => void): Promise<{ job: ApiJob; seenPerf: number; polls: number }> {
-  const stream = await openSse(api.base, `/api/jobs/${id}/events?afterId=0`);
-  if (stream.status !== 200) throw new Error(`GET /api/jobs/${id}/events: ${stream.status} ${stream.body.slice(0, 300)}`);
-  const last = (frame: SseFrame) =>
-    (frame.event === 'job_progress' && frame.data?.phase === 'done') || (frame.event === 'job_log' && frame.data?.level === 'error');
-  try {
-    for (let wanted = 1; ; ) {
-      const frames = await stream.waitFor(wanted, 120_000);
-      onFrame?.();
-      if (frames.some(last)) {
-        onLast?.();
-        break;
-      }
-      if (frames.length < wanted) throw new Error(`the event stream of ${id} ended before the job did`);
-      wanted = frames.length + 1;
-    }
-  } finally {
-    stream.close();
-  }
-  // The row turns terminal right after the last event is written.
-  return waitJob(api, id, 2);
-}
-
-async function waitJob(api: Api, id: string, intervalMs: number, onPoll?: () => void): Promise<{ job: ApiJob; seenPerf: number; polls: number }> {
-  let polls = 0;
-  for (;;) {
-    const job = await api.job(id);
-    const seenPerf = performance.now();
-    polls += 1;
-    onPoll?.();
-    if (job.status !== 'running' && job.status !== 'queued') return { job, seenPerf, polls };
-    await sleep(intervalMs);
-  }
-}
-
-/** Waits until the version-inference worker has nothing queued or running (the snapshots a check enqueued). */
-async function waitInferenceIdle(api: Api, timeoutMs = 180_000): Promise<{ peakTasks: number; ms: number }> {
-  const started = performance.now();
-  let peakTasks = 0;
-  for (;;) {
-    const { worker } = await api.call<{ worker: { inFlight: number } }>('GET', '/api/version-inference/overview?perPage=1');
-    peakTasks = Math.max(peakTasks, worker.inFlight);
-    if (worker.inFlight === 0) return { peakTasks, ms: round(performance.now() - started) };
-    if (performance.now() - started > timeoutMs) throw new Error(`version inference still busy after ${timeoutMs} ms`);
-    await sleep(50);
-  }
-}
 
 // ------------------------------------------------------------------ one check
 
@@ -458,24 +148,7 @@ async function main(): Promise<void> {
   await mkdir(dirname(OUT), { recursive: true });
   const work = await mkdtemp(join(tmpdir(), `dockrev-bench-${RUN_ID}-`));
 
-  const cleanups: Array<{ what: string; run: () => Promise<unknown> }> = [];
-  let cleaning: Promise<void> | undefined;
-  const cleanup = () =>
-    (cleaning ??= (async () => {
-      for (const step of cleanups.reverse()) {
-        try {
-          await step.run();
-        } catch (error) {
-          log(`cleanup: ${step.what} failed: ${(error as Error).message.split('\n')[0]}`);
-        }
-      }
-    })());
-  const onSignal = (signal: NodeJS.Signals) => {
-    log(`${signal}: cleaning up`);
-    void cleanup().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const cleanups = teardownOnExit();
   cleanups.push({ what: 'remove work folder', run: () => rm(work, { recursive: true, force: true }) });
 
   try {
@@ -580,7 +253,7 @@ async function main(): Promise<void> {
       ...Array.from({ length: POLLED_CHECKS }, (_, i) => ({ label: `warm/poll${POLLED_CHECKS > 1 ? ` #${i + 1}` : ''}`, pollMs: POLL_MS })),
     ];
     for (const { label, pollMs } of plan) {
-      const floor = await measureFloor(agent, registry);
+      const floor = await measureFloor(agent, registry, M, FLOOR_RUNS);
       floors.push({ bestMs: floor.bestMs, runsMs: floor.runsMs });
       const floorMs = floor.bestMs;
       log(`floor before ${label}: ${M} HEADs at concurrency ${ENGINE_CONCURRENCY}: best ${floorMs} ms of ${floor.runsMs.join(', ')}`);
@@ -684,10 +357,6 @@ async function main(): Promise<void> {
     const bareNodeKb = await bareNodeRssKb();
     // The polled checks are a diagnostic (what polling costs); the targets are judged on the others.
     const warm = checks.filter((c) => c.label.startsWith('warm') && c.pollMs === 0);
-    const median = (xs: number[]) => {
-      const sorted = [...xs].sort((a, b) => a - b);
-      return sorted.length % 2 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
-    };
     const warmMedianMs = median(warm.map((c) => c.wallMs));
     const report = {
       runId: RUN_ID,
@@ -723,7 +392,7 @@ async function main(): Promise<void> {
     printReport(report);
     log(`JSON: ${OUT}`);
   } finally {
-    await cleanup();
+    await cleanups.run();
   }
 }
 

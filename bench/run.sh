@@ -31,3 +31,6 @@ node dist/bench/registry-push.bench.js
 node dist/bench/notify.bench.js
 node dist/bench/inference.bench.js
 node dist/bench/github-delivery.bench.js
+# The scale series (50 … 2 000 services): several minutes and ~8 GB of containers at its top;
+# BENCH_SCALE_SERIES=50,200 for a short run, BENCH_SCALE=0 to skip it.
+if [ "${BENCH_SCALE:-1}" != 0 ]; then node dist/bench/scale.bench.js; fi

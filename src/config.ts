@@ -33,7 +33,7 @@ export interface Config {
   registryHosts: { quayHosts: string[]; ghcrHost: string; dockerHubApiBaseUrl: string };
   /** GitHub's REST API (webhook management, owner listings) and how long one call may take. */
   github: { apiBaseUrl: string; timeoutMs: number };
-  discovery: { intervalSeconds: number; maxActions: number };
+  discovery: { intervalSeconds: number; maxActions: number; requireLabel: boolean };
   runtimeScanIntervalSeconds: number;
   deployCheckCommandTimeoutSeconds: number;
   notifications: {
@@ -260,6 +260,7 @@ export function loadConfig(env: Env = process.env): Config {
     discovery: {
       intervalSeconds: read.int('DOCKREV_DISCOVERY_INTERVAL_SECONDS', 60, 10),
       maxActions: read.int('DOCKREV_DISCOVERY_MAX_ACTIONS', 200, 1),
+      requireLabel: read.bool('DOCKREV_DISCOVERY_REQUIRE_LABEL', false),
     },
     runtimeScanIntervalSeconds: read.int('DOCKREV_RUNTIME_SCAN_INTERVAL_SECONDS', 600, 30),
     deployCheckCommandTimeoutSeconds: read.int('DOCKREV_DEPLOY_CHECK_LOCAL_COMMAND_TIMEOUT_SECONDS', 12, 1),

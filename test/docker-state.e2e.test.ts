@@ -29,6 +29,14 @@ function countingEngine(dockerHost: string) {
       calls.images += 1;
       return engine.listImageRepoDigests();
     },
+    listImages: () => {
+      calls.images += 1;
+      return engine.listImages();
+    },
+    inspectImages: (ids: readonly string[]) => {
+      calls.images += 1;
+      return engine.inspectImages(ids);
+    },
   });
   return { engine, counted, calls };
 }

@@ -2,19 +2,20 @@ import type { Logger } from 'pino';
 import { SerialLock } from '../concurrency.js';
 import type { Config } from '../config.js';
 import { DomainError } from '../errors.js';
-import type { ArchiveFilter, Job, JobScope, Service, Stack, StackListItem, StackWithServices, Store, SystemSettings } from '../store/index.js';
+import type { ArchiveFilter, Job, JobScope, Service, StackWithServices, Store, SystemSettings } from '../store/index.js';
 import { serviceImageRef } from './check/checker.js';
 import { Checks } from './check/checks.js';
 import { auditOf, mergeAudit, type PushOrigin } from './check/push.js';
 import { checkTarget, type CheckOrigin, type JobOrigin } from './check/targets.js';
 import { deployCheckReport, type DeployCheckReport, type RequestAuthorization } from './deploy-check/report.js';
 import { DiscoveryScanner } from './discovery/index.js';
-import { DockerEngine, DockerStateCache, stackStatus, type StackStatus } from './docker/index.js';
+import { DockerEngine, DockerStateCache } from './docker/index.js';
 import { EngineEvents, pendingEvent } from './events.js';
 import { GithubPackages } from './github/index.js';
 import { JobRunner } from './jobs/runner.js';
 import { Notifier, type TestNotificationInput } from './notify/notifier.js';
 import { putNotificationSettings, type NotificationSettingsInput } from './notify/settings.js';
+import { StackOverview, type OverviewEntry } from './overview.js';
 import { RegistryClient, type RegistryClientOptions } from './registry/index.js';
 import { BackupRetention } from './backup/retention.js';
 import { GC_INTERVAL_SECONDS, INFERENCE_REGISTRY, VersionInference } from './inference/inference.js';
@@ -77,6 +78,7 @@ export class Engine {
   private readonly discoveryGuard = new SerialLock();
   /** GitHub packages: settings, tracked repositories, webhook jobs, package deliveries. */
   readonly github: GithubPackages;
+  private readonly overview: StackOverview;
   private readonly executor: UpdateDeps;
   /** Sends notifications for finished updates, new versions and audit anomalies; retries failed sends. */
   readonly notifier: Notifier;
@@ -93,9 +95,18 @@ export class Engine {
     this.checks = new Checks({ store, jobs: this.jobs, docker: this.dockerState, registry, hostPlatform: config.hostPlatform, logger });
     this.executor = executorDeps(config, store, this.docker);
     this.updates = new Updates(store, this.jobs, this.executor);
-    this.discovery = new DiscoveryScanner({ docker: this.dockerState, store, maxActions: config.discovery.maxActions });
+    this.discovery = new DiscoveryScanner({
+      docker: this.dockerState,
+      store,
+      maxActions: config.discovery.maxActions,
+      scope: { requireLabel: config.discovery.requireLabel, selfImageRepo: config.imageRepo },
+    });
+    this.overview = new StackOverview(store, this.dockerState);
     this.inference = new VersionInference({ store, registry: registry.sibling(INFERENCE_REGISTRY), hostPlatform: config.hostPlatform, events: this.events, logger });
-    this.retention = new BackupRetention({ store, stackStatuses: (stacks) => this.stackStatuses(stacks), logger });
+    this.retention = new BackupRetention({ store, stackStatuses: async (stacks) => {
+        const statuses = await this.dockerState.statuses(stacks.map((stack) => stack.name));
+        return new Map(stacks.map((stack, index) => [stack.id, statuses[index] ?? 'unknown']));
+      }, logger });
     this.retention.subscribe(this.events);
     this.scheduler = new Scheduler(store, logger);
     addBackgroundTasks(this.scheduler, store, {
@@ -220,7 +231,8 @@ export class Engine {
 
   /** A stack with its services and each service's version-inference state (which may schedule snapshots). */
   async stackDetail(stackId: string): Promise<{ stack: StackWithServices; inference: Map<string, ServiceInferenceState> } | undefined> {
-    const stack = await this.options.store.stacks.getWithServices(stackId);
+    // The stack part is kept until it is written; the inference state is read each time (it may schedule snapshots).
+    const stack = await this.overview.detail(stackId);
     if (!stack) return undefined;
     return { stack, inference: await this.inference.serviceStates(stack.services) };
   }
@@ -323,26 +335,12 @@ export class Engine {
     });
   }
 
-  /** The stacks of the overview, each with the health of its containers. */
-  async stackOverview(archived: ArchiveFilter): Promise<{ stack: StackListItem; status: StackStatus }[]> {
-    const stacks = await this.options.store.stacks.list(archived);
-    const statuses = await this.stackStatuses(stacks);
-    return stacks.map((stack) => ({ stack, status: statuses.get(stack.id) ?? 'unknown' }));
-  }
-
-  /** Health of each stack's containers; `unknown` when Docker cannot be asked. */
-  private async stackStatuses(stacks: readonly Pick<Stack, 'id' | 'name'>[]): Promise<Map<string, StackStatus>> {
-    const statuses = new Map<string, StackStatus>(stacks.map((stack) => [stack.id, 'unknown']));
-    if (stacks.length === 0) return statuses;
-    try {
-      const containers = await this.dockerState.listComposeContainers({ includeStopped: true });
-      for (const stack of stacks) {
-        statuses.set(stack.id, stackStatus(containers.filter((container) => container.project === stack.name)));
-      }
-    } catch (error) {
-      this.options.logger.debug({ err: error }, 'stack status unavailable');
-    }
-    return statuses;
+  /**
+   * The stacks of the overview, each with the health of its containers: the same array while
+   * nothing in it changed, never waiting for Docker once its projects have been listed.
+   */
+  stackOverview(archived: ArchiveFilter): Promise<readonly OverviewEntry[]> {
+    return this.overview.list(archived);
   }
 
   /**

@@ -2470,13 +2470,21 @@ export interface components {
             /**
              * @description Failure reason: `config_files_missing`, `config_files_conflict`,
              *     `config_files_relative_path_rejected`, `config_files_empty`,
-             *     `compose_file_unreadable: …`, `compose_file_invalid: …`, `compose_no_services`.
+             *     `compose_file_unreadable: …`, `compose_file_invalid: …`, `compose_no_services`;
+             *     or `excluded` (action `skipped`, or `updated` when the project's stack lost its
+             *     services and was archived): no service of the project is managed, because of its
+             *     `dockrev.enable` label, `DOCKREV_DISCOVERY_REQUIRE_LABEL`, or Dockrev's own image.
              */
             reason?: string;
-            /** @description Free-form context of the action. */
+            /**
+             * @description Free-form context of the action. `excluded` lists the services left out, each as
+             *     `{service, rule}` with `rule` one of `label_false`, `label_required`, `dockrev_image`.
+             */
             details?: {
                 [key: string]: unknown;
             };
+            /** @description What the scan ignored, e.g. a `dockrev.enable` label whose value is neither `true` nor `false`. */
+            warnings?: string[];
         };
         /**
          * @description Result of one discovery scan, stored as `summary.scan` of a finished `discovery` job.

@@ -1,6 +1,7 @@
 import { notFound } from '../http/errors.js';
 import type { HandlerMap } from '../http/handler-types.js';
 import { pollingStream, resumeCursor, type StreamFrame } from '../http/sse.js';
+import { TailHub } from '../http/tail-hub.js';
 import type { JobLog, Store } from '../store/index.js';
 import { jobDetailView, jobListItemView } from './views.js';
 import { decodeJobEvent, jobLogEvent } from '../engine/jobs/event-codec.js';
@@ -24,6 +25,24 @@ function oneJobFrame(log: JobLog): StreamFrame {
 
 function errorFrame(error: unknown) {
   return { event: 'job_events_error', data: { type: 'job_events_error', error: errorText(error) } };
+}
+
+/** The all-jobs stream's tail reader, shared by its subscribers: one per store (per app). */
+const allJobsHubs = new WeakMap<Store['jobs'], TailHub>();
+
+function allJobsHub(jobs: Store['jobs']): TailHub {
+  let hub = allJobsHubs.get(jobs);
+  if (!hub) {
+    hub = new TailHub({
+      read: async (cursor, limit) => (await jobs.listEventLogsAfter(cursor, limit)).map(allJobsFrame),
+      tail: () => jobs.globalLastLogId(),
+      // Only event rows are on this stream; the others would wake it for an empty read.
+      wake: (onWake) => jobs.onLogAppended((_jobId, _logId, level) => (level === 'event' ? onWake() : undefined)),
+      errorFrame,
+    });
+    allJobsHubs.set(jobs, hub);
+  }
+  return hub;
 }
 
 async function jobIsOver(store: Store, jobId: string): Promise<boolean> {
@@ -69,19 +88,7 @@ export const jobsHandlers: JobHandlers = {
     const requested = resumeCursor(query.afterId, headers['last-event-id']);
     // Without a cursor the stream starts at the tail: live events only, no replay.
     const startCursor = requested > 0 ? requested : await deps.store.jobs.globalLastLogId();
-    return {
-      status: 200,
-      body: pollingStream({
-        startCursor,
-        read: async (cursor, limit) => (await deps.store.jobs.listEventLogsAfter(cursor, limit)).map(allJobsFrame),
-        // Only event rows are on this stream; the others would wake it for an empty read.
-        wake: (onWake) =>
-          deps.store.jobs.onLogAppended((_jobId, _logId, level) => {
-            if (level === 'event') onWake();
-          }),
-        errorFrame,
-      }),
-    };
+    return { status: 200, body: allJobsHub(deps.store.jobs).subscribe(startCursor) };
   },
 
   streamJobEventsById: async ({ params, query, headers, deps }) => {

@@ -1,13 +1,13 @@
 import { envelope, notFound } from '../http/errors.js';
 import type { HandlerMap } from '../http/handler-types.js';
-import { stackDetailView, stackListItemView } from './views.js';
+import { stackDetailView, stackListItemView, viewOnce } from './views.js';
 
 type StackHandlers = Pick<HandlerMap, 'listStacks' | 'createStack' | 'getStack' | 'archiveStack' | 'restoreStack'>;
 
 export const stacksHandlers: StackHandlers = {
   listStacks: async ({ query, deps }) => {
     const overview = await deps.engine.stackOverview(query.archived ?? 'exclude');
-    return { status: 200, body: { stacks: overview.map(({ stack, status }) => stackListItemView(stack, status)) } };
+    return { status: 200, body: viewOnce(overview, () => ({ stacks: overview.map(({ stack, status }) => stackListItemView(stack, status)) })) };
   },
 
   createStack: async () => ({

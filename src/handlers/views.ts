@@ -23,6 +23,20 @@ export function authView(auth: AuthConfig, identity: Identity, principal: Princi
   return view;
 }
 
+/**
+ * Views built from a source object the engine keeps (and replaces when it changes) are built once
+ * per source: a pure function of the source, remembered by its identity, so the transport can
+ * also serialise the view once.
+ */
+const viewsBySource = new WeakMap<object, unknown>();
+
+export function viewOnce<T>(source: object, build: () => T): T {
+  if (viewsBySource.has(source)) return viewsBySource.get(source) as T;
+  const view = build();
+  viewsBySource.set(source, view);
+  return view;
+}
+
 export function stackListItemView(stack: StackListItem, status: Schemas['StackStatus']): Schemas['StackListItem'] {
   return {
     id: stack.id,

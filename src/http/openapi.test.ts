@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { OpenAPIRouter, type Request } from 'openapi-backend';
 import { loadSpec } from '../spec.js';
-import { compileRouting, inlineRefs } from './openapi.js';
+import { compileRequestParsing, compileRouting, inlineRefs } from './openapi.js';
 
 /** Every operation's path with its templates filled, plus near misses around each. */
 function requestsFor(router: OpenAPIRouter): Request[] {
@@ -74,4 +74,34 @@ test('compiled routing prefers the most specific template, as openapi-backend do
     assert.equal(outcome(original, request), expected);
     assert.equal(outcome(compiled, request), expected, `${method} ${path}`);
   }
+});
+
+test('compiled request parsing reads params, query, headers and body exactly like openapi-backend', () => {
+  const definition = inlineRefs(loadSpec('dockrev'));
+  const original = new OpenAPIRouter({ definition });
+  const compiled = new OpenAPIRouter({ definition });
+  compileRouting(compiled);
+  compileRequestParsing(compiled);
+  const queries: Request['query'][] = [{}, { archived: 'include' }, { afterId: '12', limit: ['1', '2'] }, { type: 'check,update', empty: '' }];
+  let compared = 0;
+  for (const operation of original.getOperations()) {
+    const path = operation.path.replace(/\{[^}]+\}/g, (name) => `v%20${name.length}`);
+    for (const query of queries) {
+      const request: Request = {
+        method: operation.method.toUpperCase(),
+        path: `/api${path}`,
+        query,
+        headers: { 'content-type': 'application/json', 'x-forwarded-user': 'ops', cookie: 'a=1' },
+        body: operation.method === 'post' ? { scope: 'all' } : undefined,
+      };
+      for (const matched of [undefined, operation]) {
+        const { cookies: _dropped, ...expected } = original.parseRequest(request, matched);
+        const { cookies, ...actual } = compiled.parseRequest(request, matched);
+        assert.deepEqual(actual, expected, `${request.method} ${request.path} ${JSON.stringify(query)}`);
+        assert.deepEqual(cookies, {});
+        compared += 1;
+      }
+    }
+  }
+  assert.ok(compared > 200, `only ${compared} requests compared`);
 });

@@ -92,7 +92,18 @@ function toHttpError(error: unknown): HttpError | undefined {
   return error instanceof HttpError ? error : undefined;
 }
 
-function sendEventStream(req: Request, res: Response, stream: EventStream, headers: Record<string, string> = {}): void {
+/**
+ * Frames encoded once for every stream that sends the same data object (the all-jobs stream hands
+ * the same frames to each of its subscribers): the bytes, with the id and event name they carry.
+ */
+type FrameBytes = WeakMap<object, { id?: number; event: string; bytes: Buffer }>;
+
+function frameText(id: number | undefined, event: string, data: unknown): string {
+  const json = typeof data === 'string' ? data : JSON.stringify(data);
+  return `${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${json}\n\n`;
+}
+
+function sendEventStream(req: Request, res: Response, stream: EventStream, frames: FrameBytes, headers: Record<string, string> = {}): void {
   res.status(200);
   res.set({
     'Content-Type': 'text/event-stream',
@@ -111,11 +122,30 @@ function sendEventStream(req: Request, res: Response, stream: EventStream, heade
   };
   req.on('close', close);
   res.on('close', close);
+  const encode = (id: number | undefined, event: string, data: unknown): Buffer | string => {
+    if (typeof data !== 'object' || data === null) return frameText(id, event, data);
+    const known = frames.get(data);
+    if (known && known.id === id && known.event === event) return known.bytes;
+    const bytes = Buffer.from(frameText(id, event, data), 'utf8');
+    frames.set(data, { id, event, bytes });
+    return bytes;
+  };
+  // Frames written in one turn (a read's batch) leave in one write.
+  let corked = false;
+  const cork = () => {
+    if (corked) return;
+    corked = true;
+    res.cork();
+    process.nextTick(() => {
+      corked = false;
+      res.uncork();
+    });
+  };
   const writer: EventStreamWriter = {
     event({ id, event, data }) {
       if (closed) return;
-      const json = typeof data === 'string' ? data : JSON.stringify(data);
-      res.write(`${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${json}\n\n`);
+      cork();
+      res.write(encode(id, event, data));
     },
     comment(text) {
       if (!closed) res.write(`: ${text}\n\n`);
@@ -147,21 +177,43 @@ function documentedContentType(context: Context, status: number): string | undef
   return Object.keys(documented?.content ?? {})[0];
 }
 
-function send(req: Request, res: Response, result: HttpResult): void {
-  const contentType = result.contentType ?? 'application/json';
-  if (contentType === 'text/event-stream' && isEventStream(result.body)) {
-    sendEventStream(req, res, result.body, result.headers);
-    return;
-  }
-  res.status(result.status);
-  if (result.headers) res.set(result.headers);
-  if (result.body === undefined) {
-    res.end();
-  } else if (contentType === 'application/json') {
-    res.type('application/json').send(JSON.stringify(result.body));
-  } else {
-    res.type(contentType).send(result.body as string | Buffer);
-  }
+/** A JSON body as sent: bytes and ETag, made once per body object (kept views come back as the same object). */
+interface SerialisedJson {
+  bytes: Buffer;
+  etag?: string;
+}
+
+function sender(): (req: Request, res: Response, result: HttpResult) => void {
+  const serialised = new WeakMap<object, SerialisedJson>();
+  const frames: FrameBytes = new WeakMap();
+  const json = (res: Response, body: unknown): SerialisedJson => {
+    const known = typeof body === 'object' && body !== null ? serialised.get(body) : undefined;
+    if (known) return known;
+    const bytes = Buffer.from(JSON.stringify(body), 'utf8');
+    const etagOf = res.app.get('etag fn') as ((body: Buffer) => string | undefined) | undefined;
+    const made = { bytes, etag: etagOf?.(bytes) };
+    if (typeof body === 'object' && body !== null) serialised.set(body, made);
+    return made;
+  };
+  return (req, res, result) => {
+    const contentType = result.contentType ?? 'application/json';
+    if (contentType === 'text/event-stream' && isEventStream(result.body)) {
+      sendEventStream(req, res, result.body, frames, result.headers);
+      return;
+    }
+    res.status(result.status);
+    if (result.headers) res.set(result.headers);
+    if (result.body === undefined) {
+      res.end();
+    } else if (contentType === 'application/json') {
+      const { bytes, etag } = json(res, result.body);
+      res.set('Content-Type', 'application/json; charset=utf-8');
+      if (etag) res.set('ETag', etag);
+      res.send(bytes);
+    } else {
+      res.type(contentType).send(result.body as string | Buffer);
+    }
+  };
 }
 
 /**
@@ -259,6 +311,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<expr
   }
   await api.init();
 
+  const send = sender();
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');

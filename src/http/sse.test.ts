@@ -191,3 +191,4 @@ describe('pollingStream', () => {
     assert.deepEqual([source.subscriptions, source.unsubscriptions, idle.subscriptions, idle.unsubscriptions], [1, 1, 1, 1]);
   });
 });
+

@@ -111,3 +111,4 @@ export function pollingStream(options: PollingStreamOptions): EventStream {
     },
   };
 }
+

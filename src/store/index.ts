@@ -14,8 +14,10 @@ import { createSettingsRepository, type SettingsRepository } from './settings.js
 import { createSnapshotsRepository, type SnapshotsRepository } from './snapshots.js';
 import { createStacksRepository, type StacksRepository } from './stacks.js';
 import { errorText } from '../errors.js';
+import { watchTableChanges, type TableChanges } from './changes.js';
 
 export { type DatabaseOptions } from './db.js';
+export { type TableChanges } from './changes.js';
 export { type DiscoveryProject } from './discovery-projects.js';
 export {
   type DeliveryDecision,
@@ -53,8 +55,16 @@ export { type BackupRecord } from './backups.js';
 export { type ComposeConfig, DEFAULT_STACK_BACKUP, type Stack, type StackBackupConfig, type StackBackupTarget, type StackListItem, type StackWithServices } from './stacks.js';
 
 
+/**
+ * Tables whose writes are counted (`Store.changes`): what kept views of stacks and services are
+ * built from. A table that starts feeding those views joins this list.
+ */
+export const WATCHED_TABLES = ['stacks', 'services', 'ignore_rules'] as const;
+
 export interface Store {
   knex: Knex;
+  /** Write counters of {@link WATCHED_TABLES}, for readers that keep what they read. */
+  changes: TableChanges;
   stacks: StacksRepository;
   services: ServicesRepository;
   discoveryProjects: DiscoveryProjectsRepository;
@@ -82,6 +92,7 @@ export async function openStore(opts: DatabaseOptions): Promise<Store> {
   }
   return {
     knex,
+    changes: watchTableChanges(knex, WATCHED_TABLES),
     stacks: createStacksRepository(knex),
     services: createServicesRepository(knex),
     discoveryProjects: createDiscoveryProjectsRepository(knex),

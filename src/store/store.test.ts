@@ -300,6 +300,39 @@ function defineStoreSuite(engineName: string, makeEngine: () => Engine): void {
       });
     });
 
+    describe('write counters', () => {
+      it('grow after every write to a watched table, from any repository or a raw statement, and never on reads', async () => {
+        const version = () => store.changes.version('stacks', 'services');
+        let seen = version();
+        const grows = async (what: string, write: () => Promise<unknown>) => {
+          await write();
+          const now = version();
+          assert.ok(now > seen, `${what} did not move the counter`);
+          seen = now;
+        };
+        let stackId = '';
+        await grows('stacks.create', async () => (stackId = (await store.stacks.create({ name: 'counted', compose: { type: 'path', composeFiles: ['/c.yml'] }, services: [service('web')] })).id));
+        const [web] = await store.services.listByStack(stackId);
+        await grows('stacks.setArchived', () => store.stacks.setArchived(stackId, true));
+        await grows('stacks.setLastCheckAt', () => store.stacks.setLastCheckAt(stackId));
+        await grows('services.updateStates', () => store.services.updateStates([{ id: web!.id, patch: { checkedAt: '2026-01-01T00:00:00.000Z' } }]));
+        await grows('services.putSettings', () => store.services.putSettings(web!.id, { autoRollback: false, backupTargets: { bindPaths: {}, volumeNames: {} } }));
+        await grows('stacks.syncServices', () => store.stacks.syncServices(stackId, { type: 'path', composeFiles: ['/c.yml'] }, [service('web'), service('db')]));
+        await grows('a raw update', () => store.knex.raw('update services set updated_at = ? where stack_id = ?', ['2026-01-02T00:00:00.000Z', stackId]));
+        const rule = await store.ignoreRules.create({ scope: { type: 'service', serviceId: web!.id }, match: { kind: 'exact', value: '1' } });
+        await grows('ignoreRules.delete (clears ignores on services)', () => store.ignoreRules.delete(rule.id));
+
+        await store.stacks.list('include');
+        await store.stacks.getWithServices(stackId);
+        await store.services.list();
+        await store.knex.raw('select count(*) from services');
+        await store.jobs.create({ id: 'job_counted', type: 'check', scope: 'all', status: 'running', createdBy: 't', reason: 'ui' });
+        assert.equal(version(), seen, 'reads and writes of other tables leave the counter alone');
+        assert.throws(() => store.changes.version('jobs'), /not watched/);
+        assert.equal(store.changes.shared, engineName === 'postgres');
+      });
+    });
+
     describe('services', () => {
       it('lists the distinct image tags of all services, a stack or a service', async () => {
         const one = await store.stacks.create({ name: 'one', compose: { type: 'path', composeFiles: [] }, services: [service('a'), service('b', '2'), { name: 'c', image: { ref: 'ghcr.io/acme/a', tag: 'latest' } }] });

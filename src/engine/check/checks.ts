@@ -148,7 +148,7 @@ export class Checks {
   private async runtimeDigestsOf(targets: CheckedService[], job: RunningJob): Promise<Map<string, string | undefined>> {
     const projects = new Set(targets.map(({ stack }) => stack.name));
     try {
-      const listed = await this.deps.docker.listComposeContainers(projects.size === 1 ? { project: [...projects][0] } : {});
+      const listed = await this.deps.docker.listComposeContainers({ projects: [...projects] });
       return await runtimeDigests(this.deps.docker, targets, listed);
     } catch (error) {
       const cause = error instanceof DockerUnavailableError ? 'docker unavailable' : 'docker query failed';

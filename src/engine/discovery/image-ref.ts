@@ -27,3 +27,10 @@ export function parseComposeImage(image: string): ComposeImage {
     ...(digest ? { digest } : {}),
   };
 }
+
+/** Whether an image reference names Dockrev's own repository (bare, with a tag or with a digest). */
+export function isSelfImage(imageRef: string, selfImageRepo: string): boolean {
+  const repo = selfImageRepo.trim();
+  if (!repo) return false;
+  return imageRef === repo || imageRef.startsWith(`${repo}:`) || imageRef.startsWith(`${repo}@`);
+}

@@ -15,6 +15,7 @@ import {
 import { normalizeConfigFiles, resolveConfigFiles, sameList } from './config-files.js';
 import { parseEnvFile } from './env-file.js';
 import { errorText } from '../../errors.js';
+import { projectExcludedByLabels, scopeServices, type DiscoveryScope, type ExcludedService } from './scope.js';
 
 export type DiscoveryActionKind = 'created' | 'updated' | 'skipped' | 'failed' | 'marked_missing';
 
@@ -24,7 +25,12 @@ export interface DiscoveryAction {
   stackId?: string;
   reason?: string;
   details?: Record<string, unknown>;
+  /** What the scan ignored and why (e.g. a `dockrev.enable` label with an invalid value). */
+  warnings?: string[];
 }
+
+/** The reason of a project none of whose services Dockrev manages; its stack is archived with it. */
+export const EXCLUDED_REASON = 'excluded';
 
 export interface DiscoveryScanSummary {
   projectsSeen: number;
@@ -48,8 +54,12 @@ export interface DiscoveryScanOptions {
   docker: Pick<DockerEngine, 'listComposeContainers'>;
   store: Pick<Store, 'stacks' | 'discoveryProjects'>;
   maxActions: number;
+  /** Which services are managed; default: every one but Dockrev's own default image. */
+  scope?: DiscoveryScope;
   now?: () => Date;
 }
+
+const DEFAULT_SCOPE: DiscoveryScope = { requireLabel: false, selfImageRepo: 'ghcr.io/ivanli-cn/dockrev' };
 
 /**
  * Finds the running Compose projects and makes stacks, services and discovery projects match them
@@ -78,6 +88,8 @@ interface ProjectCompose {
   composeFiles: string[];
   envFile?: string;
   services: NewService[];
+  /** Each service's labels as the Compose files declare them. */
+  declaredLabels: Map<string, Record<string, string>>;
 }
 
 interface ProjectFailure {
@@ -88,7 +100,7 @@ interface ProjectFailure {
 
 type ProjectReading = { ok: true; compose: ProjectCompose } | ({ ok: false } & ProjectFailure);
 
-async function scan({ docker, store, maxActions, now = () => new Date() }: DiscoveryScanOptions): Promise<DiscoveryScanResult> {
+async function scan({ docker, store, maxActions, scope = DEFAULT_SCOPE, now = () => new Date() }: DiscoveryScanOptions): Promise<DiscoveryScanResult> {
   const started = now();
   const scanAt = toIso(started);
   const containersByProject = groupByProject(await docker.listComposeContainers());
@@ -99,10 +111,7 @@ async function scan({ docker, store, maxActions, now = () => new Date() }: Disco
   const actions: DiscoveryAction[] = [];
   for (const [project, containers] of containersByProject) {
     summary.projectsSeen += 1;
-    const reading = await readProject(containers);
-    const action = reading.ok
-      ? await reconcileProject(store, project, reading.compose, scanAt)
-      : await recordInvalidProject(store, project, reading, scanAt);
+    const action = await discoverProject(store, project, containers, scope, scanAt);
     actions.push(action);
     if (action.action === 'created') summary.stacksCreated += 1;
     else if (action.action === 'updated') summary.stacksUpdated += 1;
@@ -123,6 +132,30 @@ async function scan({ docker, store, maxActions, now = () => new Date() }: Disco
     summary,
     actions: actions.slice(0, Math.max(0, maxActions)),
   };
+}
+
+/** One project: left out by its labels before its files are read, or read, scoped and reconciled. */
+async function discoverProject(
+  store: DiscoveryScanOptions['store'],
+  project: string,
+  containers: readonly ComposeContainer[],
+  scope: DiscoveryScope,
+  scanAt: string,
+): Promise<DiscoveryAction> {
+  const early = projectExcludedByLabels(containers, scope);
+  if (early) return withWarnings(await recordExcludedProject(store, project, early.excluded, scanAt), early.warnings);
+  const reading = await readProject(containers);
+  if (!reading.ok) return recordInvalidProject(store, project, reading, scanAt);
+  const running = new Map(containers.map((container) => [container.service, container.labels]));
+  const scoped = scopeServices(reading.compose.services, { running, declared: reading.compose.declaredLabels }, scope);
+  if (scoped.included.length === 0) return withWarnings(await recordExcludedProject(store, project, scoped.excluded, scanAt), scoped.warnings);
+  const action = await reconcileProject(store, project, { ...reading.compose, services: scoped.included }, scanAt);
+  if (scoped.excluded.length > 0) action.details = { ...action.details, excluded: scoped.excluded };
+  return withWarnings(action, scoped.warnings);
+}
+
+function withWarnings(action: DiscoveryAction, warnings: readonly string[]): DiscoveryAction {
+  return warnings.length > 0 ? { ...action, warnings: [...warnings] } : action;
 }
 
 /** Projects sorted by name, so actions come in a stable order. */
@@ -170,9 +203,11 @@ async function readProject(containers: readonly ComposeContainer[]): Promise<Pro
       return { ok: false, reason: `compose_file_invalid: ${path} (${error.message})`, details: {}, composeFiles: chosen.files };
     }
   }
-  const services = servicesFromCompose(mergeComposeServices(parsed));
+  const merged = mergeComposeServices(parsed);
+  const services = servicesFromCompose(merged);
   if (services.length === 0) return { ok: false, reason: 'compose_no_services', details: {}, composeFiles: chosen.files };
-  return { ok: true, compose: { composeFiles: chosen.files, ...(envFile ? { envFile } : {}), services } };
+  const declaredLabels = new Map([...merged].map(([name, definition]) => [name, definition.labels]));
+  return { ok: true, compose: { composeFiles: chosen.files, ...(envFile ? { envFile } : {}), services, declaredLabels } };
 }
 
 /** Every container that carries a `config_files` label must name the same files. */
@@ -269,6 +304,8 @@ async function reconcileProject(
   };
   const known = await store.discoveryProjects.get(project);
   const stack = known?.stackId ? await store.stacks.getWithServices(known.stackId) : undefined;
+  // Back in scope: the stack archived when the project was left out comes back with it.
+  if (stack?.archived && stack.archivedReason === EXCLUDED_REASON) await store.stacks.setArchived(stack.id, false);
 
   let action: DiscoveryAction;
   if (stack && stackMatches(stack, compose)) {
@@ -313,6 +350,27 @@ function stackMatches(stack: StackWithServices, compose: ProjectCompose): boolea
       sameHomepage(stored.homepage, wanted.homepage)
     );
   });
+}
+
+/**
+ * A project none of whose services Dockrev manages: no stack is made for it. A stack it had
+ * loses its services (as if they were removed from the files) and is archived, so it costs no
+ * check and leaves the overview; back in scope, the next scan brings it back.
+ */
+async function recordExcludedProject(
+  store: DiscoveryScanOptions['store'],
+  project: string,
+  excluded: ExcludedService[],
+  scanAt: string,
+): Promise<DiscoveryAction> {
+  const known = await store.discoveryProjects.get(project);
+  const stack = known?.stackId ? await store.stacks.getWithServices(known.stackId) : undefined;
+  const action: DiscoveryAction = { project, action: 'skipped', reason: EXCLUDED_REASON, ...(stack ? { stackId: stack.id } : {}), details: { excluded } };
+  if (!stack || (stack.services.length === 0 && stack.archived)) return action;
+  const synced = stack.services.length > 0 ? await store.stacks.syncServices(stack.id, stack.compose, []) : undefined;
+  if (!stack.archived) await store.stacks.setArchived(stack.id, true, EXCLUDED_REASON);
+  await store.discoveryProjects.upsert({ project, status: 'active', stackId: stack.id, lastSeenAt: scanAt, lastScanAt: scanAt, lastError: null });
+  return { ...action, action: 'updated', details: { excluded, servicesRemoved: synced?.removed ?? [] } };
 }
 
 async function recordInvalidProject(

@@ -19,6 +19,8 @@ export interface DockerEngineOptions {
 
 export interface ListComposeContainersOptions {
   project?: string;
+  /** Only these projects (a label filter cannot name several: listed all, then narrowed). */
+  projects?: readonly string[];
   service?: string;
   /** Also list containers that are not running. Default false. */
   includeStopped?: boolean;
@@ -37,6 +39,20 @@ interface EngineContainer {
   Status?: string;
 }
 const INSPECT_CONCURRENCY = 8;
+
+/** What Dockrev reads of an image: its repository digests, and its tags (to match name-based events). */
+export interface ImageInfo {
+  repoDigests: string[];
+  repoTags: string[];
+}
+
+interface EngineImage {
+  Id: string;
+  RepoDigests?: string[] | null;
+  RepoTags?: string[] | null;
+}
+
+const imageInfo = (image: Omit<EngineImage, 'Id'>): ImageInfo => ({ repoDigests: image.RepoDigests ?? [], repoTags: image.RepoTags ?? [] });
 
 /** An entry of the engine's event stream (only what Dockrev reads). */
 export interface DockerEvent {
@@ -197,41 +213,69 @@ export class DockerEngine {
 
   /** Compose-managed containers (one-off `run` containers excluded), filtered by label on the engine. */
   async listComposeContainers(options: ListComposeContainersOptions = {}): Promise<ComposeContainer[]> {
-    const labelFilters = [options.project === undefined ? COMPOSE_LABELS.project : `${COMPOSE_LABELS.project}=${options.project}`];
+    const only = options.projects === undefined ? undefined : new Set(options.projects);
+    if (only?.size === 0) return [];
+    const project = options.project ?? (only?.size === 1 ? [...only][0] : undefined);
+    const labelFilters = [project === undefined ? COMPOSE_LABELS.project : `${COMPOSE_LABELS.project}=${project}`];
     if (options.service !== undefined) labelFilters.push(`${COMPOSE_LABELS.service}=${options.service}`);
     const listed = await this.call('list containers', () =>
       this.get<EngineContainer[]>(
         `/containers/json?all=${options.includeStopped ? 1 : 0}&filters=${encodeURIComponent(JSON.stringify({ label: labelFilters }))}`,
       ),
     );
+    const wanted = (info: EngineContainer) =>
+      info.Labels?.[COMPOSE_LABELS.oneoff] !== 'True' && (only === undefined || only.has(info.Labels?.[COMPOSE_LABELS.project] ?? ''));
     const containers = await mapConcurrently(
-      listed.filter((info) => info.Labels?.[COMPOSE_LABELS.oneoff] !== 'True'),
+      listed.filter(wanted),
       INSPECT_CONCURRENCY,
-      async (info): Promise<ComposeContainer> => {
+      async (info): Promise<ComposeContainer | undefined> => {
         const labels = info.Labels ?? {};
         const health = healthFromStatusText(info.Status ?? '');
+        const configuredImage = await this.configuredImage(info);
+        // Removed between the listing and its inspect (another project's `down`): not there any more.
+        if (configuredImage === undefined) return undefined;
         return {
           id: info.Id,
           name: (info.Names?.[0] ?? info.Id).replace(/^\//, ''),
           project: labels[COMPOSE_LABELS.project] ?? '',
           service: labels[COMPOSE_LABELS.service] ?? '',
           imageId: info.ImageID,
-          configuredImage: await this.configuredImage(info),
+          configuredImage,
           labels,
           state: info.State as ContainerState,
           ...(health ? { health } : {}),
         };
       },
     );
-    return containers.sort(
-      (a, b) => a.project.localeCompare(b.project) || a.service.localeCompare(b.service) || a.name.localeCompare(b.name),
-    );
+    return containers
+      .filter((container): container is ComposeContainer => container !== undefined)
+      .sort((a, b) => a.project.localeCompare(b.project) || a.service.localeCompare(b.service) || a.name.localeCompare(b.name));
   }
 
   /** `RepoDigests` of every image on the engine, by image id: one listing. */
   async listImageRepoDigests(): Promise<Map<string, string[]>> {
-    const images = await this.call('list images', () => this.get<{ Id: string; RepoDigests?: string[] | null }[]>('/images/json'));
-    return new Map(images.map((image) => [image.Id, image.RepoDigests ?? []]));
+    const images = await this.listImages();
+    return new Map([...images].map(([id, image]) => [id, image.repoDigests]));
+  }
+
+  /** Every image on the engine, by image id: one listing. */
+  async listImages(): Promise<Map<string, ImageInfo>> {
+    const images = await this.call('list images', () => this.get<EngineImage[]>('/images/json'));
+    return new Map(images.map((image) => [image.Id, imageInfo(image)]));
+  }
+
+  /** These images, one inspect each; an image that no longer exists is absent from the answer. */
+  async inspectImages(imageIds: readonly string[]): Promise<Map<string, ImageInfo>> {
+    const unique = [...new Set(imageIds)];
+    const found = await mapConcurrently(unique, INSPECT_CONCURRENCY, async (imageId) => {
+      try {
+        return imageInfo(await this.call(`inspect image ${imageId}`, () => this.get<EngineImage>(`/images/${encodeURIComponent(imageId)}/json`)));
+      } catch (error) {
+        if (DockerError.isNotFound(error)) return undefined;
+        throw error;
+      }
+    });
+    return new Map(unique.flatMap((imageId, index) => (found[index] ? [[imageId, found[index]] as const] : [])));
   }
 
   /** `RepoDigests` per image id (deduplicated; an image that no longer exists has none). */
@@ -242,16 +286,8 @@ export class DockerEngine {
       const byId = await this.listImageRepoDigests();
       return new Map(unique.map((imageId) => [imageId, byId.get(imageId) ?? []]));
     }
-    const digests = await mapConcurrently(unique, INSPECT_CONCURRENCY, async (imageId) => {
-      try {
-        const image = await this.call(`inspect image ${imageId}`, () => this.get<{ RepoDigests?: string[] }>(`/images/${encodeURIComponent(imageId)}/json`));
-        return image.RepoDigests ?? [];
-      } catch (error) {
-        if (DockerError.isNotFound(error)) return [];
-        throw error;
-      }
-    });
-    return new Map(unique.map((imageId, index) => [imageId, digests[index]!]));
+    const inspected = await this.inspectImages(unique);
+    return new Map(unique.map((imageId) => [imageId, inspected.get(imageId)?.repoDigests ?? []]));
   }
 
   /** The one repository digest the containers of a service run, if they agree on exactly one. */
@@ -268,12 +304,17 @@ export class DockerEngine {
    * image; once the tag has moved (a newer pull) it reports the image id instead, and only an
    * inspect still knows what the Compose file asked for.
    */
-  private async configuredImage(info: EngineContainer): Promise<string> {
+  private async configuredImage(info: EngineContainer): Promise<string | undefined> {
     if (!info.Image.startsWith('sha256:') && info.Image !== info.ImageID) return info.Image;
-    const inspected = await this.call(`inspect container ${info.Id}`, () =>
-      this.get<{ Config: { Image: string } }>(`/containers/${encodeURIComponent(info.Id)}/json`),
-    );
-    return inspected.Config.Image;
+    try {
+      const inspected = await this.call(`inspect container ${info.Id}`, () =>
+        this.get<{ Config: { Image: string } }>(`/containers/${encodeURIComponent(info.Id)}/json`),
+      );
+      return inspected.Config.Image;
+    } catch (error) {
+      if (DockerError.isNotFound(error)) return undefined;
+      throw error;
+    }
   }
 
   private async call<T>(operation: string, request: () => Promise<T>): Promise<T> {

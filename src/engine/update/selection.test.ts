@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DEFAULT_SERVICE_SETTINGS, DEFAULT_STACK_BACKUP, type Service, type ServiceCandidate, type Stack } from '../../store/index.js';
-import { isSelfImage, selectUpdateServices, type SelectionOptions } from './selection.js';
+import { isSelfImage } from '../discovery/image-ref.js';
+import { selectUpdateServices, type SelectionOptions } from './selection.js';
 
 const SELF = 'ghcr.io/ivanli-cn/dockrev';
 const NOW = '2026-03-05T08:00:00.000Z';

@@ -1,6 +1,7 @@
 import type { components } from '../../generated/dockrev.js';
 import type { Service, Stack } from '../../store/index.js';
 import { compareVersions } from '../check/ignore.js';
+import { isSelfImage } from '../discovery/image-ref.js';
 
 export type UpdateScope = components['schemas']['Scope'];
 export type UpdateReason = components['schemas']['UpdateRequest']['reason'];
@@ -62,13 +63,6 @@ export function selectUpdateServices(
 function isActionable(service: Service, allowArchMismatch: boolean): boolean {
   if (service.archived || service.ignore?.matched || !service.candidate) return false;
   return allowArchMismatch || service.candidate.archMatch !== 'mismatch';
-}
-
-/** Whether an image reference names Dockrev's own repository (bare, with a tag or with a digest). */
-export function isSelfImage(imageRef: string, selfImageRepo: string): boolean {
-  const repo = selfImageRepo.trim();
-  if (!repo) return false;
-  return imageRef === repo || imageRef.startsWith(`${repo}:`) || imageRef.startsWith(`${repo}@`);
 }
 
 function semverDowngrade(service: Service): { current: string; candidate: string } | undefined {

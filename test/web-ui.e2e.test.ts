@@ -11,7 +11,7 @@ import type { Browser, Page } from 'playwright-core';
 import { freePort, runServer, waitForHealth } from '../contract-tests/process.js';
 import { chromiumOrSkip, launchChromium } from './browser/chromium.js';
 import { ForwardAuthProxy } from './browser/forward-auth-proxy.js';
-import { horizontalOverflow, screenshot, seriousViolations, THEMES, useTheme, type Violation } from './browser/page-checks.js';
+import { auditPages, screenshot, type PageToAudit } from './browser/page-checks.js';
 import { createComposeProject, infraOrSkip, publishImage, removeImages, repointTag, uniqueName, type ComposeProject } from './fixtures/index.js';
 
 const { infra, skip: noInfra } = infraOrSkip();
@@ -315,7 +315,9 @@ describe('the web UI in a real browser', { skip, timeout: 900_000 }, () => {
   });
 
   it('passes axe-core on every page in light and dark, fits a 375 px screen, and writes screenshots', async () => {
-    const pages: { name: string; path: string; ready: (page: Page) => Promise<unknown> }[] = [
+    // The pages of notifications, inference, GitHub, registry webhooks and the deploy check are
+    // audited by web-ui-operations.e2e.test.ts, with the data that fills them.
+    const pages: PageToAudit[] = [
       { name: 'overview', path: '/', ready: () => stackRow().getByText('up to date').waitFor() },
       { name: 'stack', path: `/stacks/${stackId}`, ready: () => card('flaky').getByTestId('ignored').waitFor() },
       {
@@ -330,34 +332,14 @@ describe('the web UI in a real browser', { skip, timeout: 900_000 }, () => {
       { name: 'job', path: `/jobs/${rolledBackJobId}`, ready: () => page.getByTestId('job-outcome').waitFor() },
       { name: 'discovery', path: '/discovery', ready: () => page.locator(`[data-project="${run}"]`).waitFor() },
       { name: 'ignores', path: '/ignores', ready: () => page.getByTestId('rule-row').getByText(`${run} / flaky`).waitFor() },
-      { name: 'notifications', path: '/notifications', ready: () => page.getByLabel('Webhook URL').waitFor() },
       { name: 'settings', path: '/settings', ready: () => page.getByLabel('Public base URL').waitFor() },
       { name: 'welcome', path: '/welcome', ready: () => page.getByLabel('Do not open this welcome automatically').waitFor() },
       { name: 'not-found', path: '/no/such/page', ready: () => page.getByText('Page not found').waitFor() },
     ];
-    const problems: { page: string; theme: string; violations: Violation[] }[] = [];
-    const overflowing: string[] = [];
-    for (const entry of pages) {
-      for (const width of [1280, 375]) {
-        await page.setViewportSize({ width, height: 900 });
-        await page.goto(`${proxy.url}${entry.path}`);
-        await entry.ready(page);
-        if (width === 375) {
-          const overflow = await horizontalOverflow(page);
-          if (overflow > 0) overflowing.push(`${entry.name}: ${overflow}px wider than 375`);
-        }
-        for (const theme of THEMES) {
-          await useTheme(page, theme);
-          const violations = await seriousViolations(page);
-          if (violations.length) problems.push({ page: `${entry.name}@${width}`, theme, violations });
-          await screenshot(page, width === 375 ? `${entry.name}-375` : entry.name, theme);
-          // The README shows the rolled-back job as a screen sees it.
-          if (entry.name === 'job' && width === 1280 && theme === 'light') await screenshot(page, 'readme-job', theme, false);
-        }
-        await useTheme(page, 'light');
-      }
-    }
-    await page.setViewportSize({ width: 1280, height: 900 });
+    const { problems, overflowing } = await auditPages(page, proxy.url, pages, async (entry, width, theme) => {
+      // The README shows the rolled-back job as a screen sees it.
+      if (entry.name === 'job' && width === 1280 && theme === 'light') await screenshot(page, 'readme-job', theme, false);
+    });
     assert.deepEqual(problems, [], JSON.stringify(problems, null, 2));
     assert.deepEqual(overflowing, []);
   });

@@ -2,6 +2,7 @@
 // registers its hook), sync and delete (which unregisters it), each linked to its job; and the
 // selection of every repository matching the filters at once.
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
 import { Link } from 'wouter';
 import { api, call } from '../api/client';
 import { queries, type GithubRepoFilter, type Schemas } from '../api/queries';
@@ -110,7 +111,15 @@ function RepoRow({ repo }: { repo: Repo }) {
   const queryClient = useQueryClient();
   const changed = () => queryClient.invalidateQueries({ queryKey: ['github'] });
   const body = { fullName: repo.fullName };
-  const select = useMutation({ mutationFn: (selected: boolean) => call(api.POST('/api/github-packages/repos/selected', { body: { ...body, selected } })), onSettled: changed });
+  // What was asked for, shown until the list has what the server stored.
+  const [wanted, setWanted] = useState<boolean>();
+  const select = useMutation({
+    mutationFn: (selected: boolean) => call(api.POST('/api/github-packages/repos/selected', { body: { ...body, selected } })),
+    onSettled: async () => {
+      await changed();
+      setWanted(undefined);
+    },
+  });
   const sync = useMutation({ mutationFn: () => call(api.POST('/api/github-packages/webhook/sync-repo', { body })), onSettled: changed });
   const remove = useMutation({ mutationFn: () => call(api.POST('/api/github-packages/repos/delete', { body })), onSettled: changed });
   const error = select.error ?? sync.error ?? remove.error;
@@ -120,10 +129,13 @@ function RepoRow({ repo }: { repo: Repo }) {
       <td>
         <input
           type="checkbox"
-          checked={repo.selected}
+          checked={wanted ?? repo.selected}
           disabled={select.isPending}
           aria-label={`Select ${repo.fullName}`}
-          onChange={(event) => select.mutate(event.target.checked)}
+          onChange={(event) => {
+            setWanted(event.target.checked);
+            select.mutate(event.target.checked);
+          }}
           data-testid="github-repo-select"
         />
       </td>

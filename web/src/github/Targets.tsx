@@ -55,7 +55,7 @@ export function Targets({ stored }: { stored: View }) {
           if (value) resolve.mutate(value);
         }}
       >
-        <TextField label="Owner or repository" placeholder="acme, acme/web or https://github.com/acme/web" value={input} onChange={(event) => setInput(event.target.value)} data-testid="github-target-input" />
+        <TextField label="Owner or repository" placeholder="acme, acme/web or https://github.com/acme/web" value={input} className="wide" onChange={(event) => setInput(event.target.value)} data-testid="github-target-input" />
         <button type="submit" disabled={!value || resolve.isPending} data-testid="github-resolve">
           {resolve.isPending ? 'Looking…' : 'Preview'}
         </button>

@@ -60,11 +60,11 @@ export function integrationOutcome(type: string, summary: Summary): string | und
   if ((GITHUB_JOB_TYPES as readonly string[]).includes(type)) {
     const repos = Array.isArray(summary.repos) ? summary.repos.length : 0;
     const found = ['missing', 'conflict', 'error'].filter((state) => counts[state]).map((state) => `${counts[state]} ${state}`);
-    return `${OP_TEXT[op] ?? 'GitHub hooks'} on ${count(repos, 'repository')}: ${counts.ok ?? 0} ok${found.length ? `, ${found.join(', ')}` : ''}${counts.deleted ? `, ${counts.deleted} deleted` : ''}`;
+    return `${OP_TEXT[op] ?? 'GitHub hooks'} on ${count(repos, 'repository', 'repositories')}: ${counts.ok ?? 0} ok${found.length ? `, ${found.join(', ')}` : ''}${counts.deleted ? `, ${counts.deleted} deleted` : ''}`;
   }
   if (type === QUAY_JOB_TYPE) {
     const found = ['created', 'failing', 'recreated', 'error'].filter((state) => counts[state]).map((state) => `${counts[state]} ${state}`);
-    return `${OP_TEXT[op] ?? 'Quay notifications'} of ${count(counts.repositories ?? 0, 'repository')}: ${counts.ok ?? 0} ok${found.length ? `, ${found.join(', ')}` : ''}`;
+    return `${OP_TEXT[op] ?? 'Quay notifications'} of ${count(counts.repositories ?? 0, 'repository', 'repositories')}: ${counts.ok ?? 0} ok${found.length ? `, ${found.join(', ')}` : ''}`;
   }
   return undefined;
 }
@@ -146,7 +146,7 @@ export function QuayNotificationsResult({ summary }: { summary: Summary }) {
           </>
         ) : null}
       </p>
-      {counts.removed ? <p>Removed {count(counts.removed, 'copy or outdated notification')}.</p> : null}
+      {counts.removed ? <p>Removed {count(counts.removed, 'copy or outdated notification', 'copies or outdated notifications')}.</p> : null}
       {reports.length > 0 ? (
         <TableWrap label="Quay repositories">
           <table>

@@ -74,6 +74,22 @@ function CheckItem({ check, blocking }: { check: Check; blocking: boolean }) {
         {check.summary}
         {check.naReason ? <span className="muted"> ({words(check.naReason)})</span> : null}
       </p>
+      {/* What does not apply stays one line until asked for. */}
+      {check.status === 'na' ? (
+        <details>
+          <summary className="small">Details</summary>
+          <CheckFacts check={check} />
+        </details>
+      ) : (
+        <CheckFacts check={check} />
+      )}
+    </li>
+  );
+}
+
+function CheckFacts({ check }: { check: Check }) {
+  return (
+    <>
       <dl className="facts">
         <dt>Impact</dt>
         <dd>{check.impact}</dd>
@@ -87,6 +103,6 @@ function CheckItem({ check, blocking }: { check: Check; blocking: boolean }) {
       <p className="muted small">
         <code>{check.id}</code>
       </p>
-    </li>
+    </>
   );
 }

@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import webpush from 'web-push';
-import { freePort, runServer, waitForHealth } from '../contract-tests/process.js';
-import { chromiumOrSkip, launchChromium } from './browser/chromium.js';
+import { chromiumOrSkip, launchChromium, openTestPage } from './browser/chromium.js';
 import { ForwardAuthProxy } from './browser/forward-auth-proxy.js';
 import { auditPages, type PageToAudit } from './browser/page-checks.js';
+import { startUiServer, type UiServer } from './browser/ui-server.js';
 import { startPushService, startWebhookReceiver, type HttpDouble, type PushDouble, type WebhookDelivery } from './doubles/index.js';
 import { QuayDouble } from './doubles/quay.js';
 import { distributionEvent, sendDistributionEnvelope } from './doubles/registry-senders.js';
@@ -31,7 +31,7 @@ describe('the web UI pages of notifications, deploy check, GitHub, registry webh
   const image = `${registry}/${run}/app:latest`;
   const work = mkdtempSync(join(tmpdir(), 'dockrev-ui-ops-'));
   const vapid = webpush.generateVAPIDKeys();
-  let server: ReturnType<typeof runServer> | undefined;
+  let server: UiServer | undefined;
   let apiBase = '';
   let proxy: ForwardAuthProxy;
   let project: ComposeProject | undefined;
@@ -47,10 +47,7 @@ describe('the web UI pages of notifications, deploy check, GitHub, registry webh
   let digest = '';
   const jobs = { github: '', quay: '' };
 
-  const api = async (path: string, init: RequestInit = {}) => {
-    const response = await fetch(`${apiBase}${path}`, { ...init, headers: { 'X-Forwarded-User': USER, 'Content-Type': 'application/json', ...init.headers } });
-    return (await response.json()) as any;
-  };
+  const api = (path: string, init?: RequestInit) => server!.api(path, init);
   const waitForJob = async (jobId: string) => {
     for (const deadline = Date.now() + LONG; ; ) {
       const { job } = await api(`/api/jobs/${jobId}`);
@@ -70,23 +67,10 @@ describe('the web UI pages of notifications, deploy check, GitHub, registry webh
     github.addRepo({ owner: run, name: 'web' });
     quay = await QuayDouble.start({ oauthToken: 'quay-oauth-ui', serverHostname: 'quay.example.test' });
 
-    const port = await freePort();
-    apiBase = `http://127.0.0.1:${port}`;
-    server = runServer({
-      DOCKREV_HTTP_ADDR: `127.0.0.1:${port}`,
-      DOCKREV_DB_PATH: join(work, 'dockrev.sqlite3'),
-      DOCKREV_AUTH_ALLOWED_USER: USER,
-      DOCKER_HOST: infra!.dockerHost,
-      DOCKREV_COMPOSE_BIN: infra!.composeV1Bin.join(' '),
-      DOCKREV_HELPER_IMAGE: infra!.baseImage,
-      DOCKREV_OVERRIDE_DIR: join(work, 'overrides'),
-      DOCKREV_DISCOVERY_INTERVAL_SECONDS: '3600',
-      DOCKREV_RUNTIME_SCAN_INTERVAL_SECONDS: '3600',
-      DOCKREV_GITHUB_API_BASE_URL: github.baseUrl,
-      DOCKREV_SELF_UPGRADE_URL: SUPERVISOR_URL,
-    });
+    server = await startUiServer(infra!, work, USER, { DOCKREV_GITHUB_API_BASE_URL: github.baseUrl, DOCKREV_SELF_UPGRADE_URL: SUPERVISOR_URL });
+    apiBase = server.base;
     project = await createComposeProject({ name: run, services: { app: { image } } });
-    await Promise.all([waitForHealth(port), project.up()]);
+    await Promise.all([server.waitForHealth(), project.up()]);
     await api('/api/settings', {
       method: 'PUT',
       body: JSON.stringify({ backup: { enabled: false, requireSuccess: false, baseDir: join(work, 'backups'), skipTargetsOverBytes: 1 }, instance: { publicBaseUrl: apiBase } }),
@@ -95,24 +79,18 @@ describe('the web UI pages of notifications, deploy check, GitHub, registry webh
     const scan = await waitForJob((await api('/api/discovery/scan', { method: 'POST' })).jobId);
     stackId = scan.summary.scan.actions.find((action: any) => action.project === run).stackId;
     assert.match(stackId, /^stk_/);
-    proxy = new ForwardAuthProxy(port, USER);
+    proxy = new ForwardAuthProxy(server.port, USER);
     await proxy.start();
 
     browser = await launchChromium();
-    context = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: 'light', reducedMotion: 'reduce' });
-    context.setDefaultTimeout(20_000);
+    ({ context, page } = await openTestPage(browser, pageErrors));
     await context.grantPermissions(['notifications', 'clipboard-read', 'clipboard-write'], { origin: proxy.url });
-    page = await context.newPage();
-    page.on('pageerror', (error) => pageErrors.push(error.message));
   });
 
   after(async () => {
     await browser?.close().catch(() => undefined);
     await proxy?.stop().catch(() => undefined);
-    if (server) {
-      server.child.kill('SIGTERM');
-      await server.exited;
-    }
+    await server?.stop();
     await Promise.all([receiver?.close(), push?.close(), github?.close(), quay?.stop()].map((closing) => closing?.catch(() => undefined)));
     await project?.dispose().catch(() => undefined);
     await removeImages([image]).catch(() => undefined);

@@ -6,7 +6,7 @@ import { useState } from 'react';
 import { Link } from 'wouter';
 import { api, call } from '../api/client';
 import { queries, type GithubRepoFilter, type Schemas } from '../api/queries';
-import { Badge, Skeleton, TableWrap, Time } from '../components/bits';
+import { Badge, Skeleton, TableHead, TableWrap, Time } from '../components/bits';
 import { ErrorView } from '../components/ErrorView';
 import { FilterSelect } from '../components/filters';
 import { Pager, SearchBox, useFilterParam, usePageParam } from '../components/Paging';
@@ -88,15 +88,7 @@ function RepoTable({ repos }: { repos: Repo[] }) {
   return (
     <TableWrap label="Tracked repositories">
       <table data-testid="github-repos">
-        <thead>
-          <tr>
-            <th scope="col">Selected</th>
-            <th scope="col">Repository</th>
-            <th scope="col">Webhook</th>
-            <th scope="col">Last sync / audit</th>
-            <th scope="col">Actions</th>
-          </tr>
-        </thead>
+        <TableHead columns={['Selected', 'Repository', 'Webhook', 'Last sync / audit', 'Actions']} />
         <tbody>
           {repos.map((repo) => (
             <RepoRow key={repo.fullName} repo={repo} />

@@ -4,7 +4,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, call } from '../api/client';
 import type { Schemas } from '../api/queries';
-import { Badge, TableWrap, Time } from '../components/bits';
+import { Badge, TableHead, TableWrap, Time } from '../components/bits';
 import { TextField } from '../components/Field';
 
 type View = Schemas['GithubPackagesSettings'];
@@ -91,15 +91,7 @@ function ResolvePreview({ result }: { result: Schemas['GithubPackagesResolveResu
       {result.repos.length > 0 ? (
         <TableWrap label="Repositories of this input">
           <table>
-            <thead>
-              <tr>
-                <th scope="col">Repository</th>
-                <th scope="col">Visibility</th>
-                <th scope="col">Last activity</th>
-                <th scope="col">Deployed here</th>
-                <th scope="col">Selected</th>
-              </tr>
-            </thead>
+            <TableHead columns={['Repository', 'Visibility', 'Last activity', 'Deployed here', 'Selected']} />
             <tbody>
               {result.repos.map((repo) => (
                 <tr key={repo.fullName}>

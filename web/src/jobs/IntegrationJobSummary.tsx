@@ -2,7 +2,7 @@
 // hook jobs (register, unregister, audit, sync) per repository, and the Quay notification
 // audit/repair per repository, with their counts and what comes next (a retry).
 import { Link } from 'wouter';
-import { Badge, TableWrap, Time } from '../components/bits';
+import { Badge, TableHead, TableWrap, Time } from '../components/bits';
 import { count, words } from '../format';
 
 type Summary = Record<string, unknown>;
@@ -97,14 +97,7 @@ export function GithubHookResult({ summary }: { summary: Summary }) {
       {results.length > 0 ? (
         <TableWrap label="Repositories">
           <table>
-            <thead>
-              <tr>
-                <th scope="col">Repository</th>
-                <th scope="col">Hook</th>
-                <th scope="col">Action</th>
-                <th scope="col">Detail</th>
-              </tr>
-            </thead>
+            <TableHead columns={['Repository', 'Hook', 'Action', 'Detail']} />
             <tbody>
               {results.map((result) => (
                 <tr key={result.repo} data-repo={result.repo}>
@@ -150,14 +143,7 @@ export function QuayNotificationsResult({ summary }: { summary: Summary }) {
       {reports.length > 0 ? (
         <TableWrap label="Quay repositories">
           <table>
-            <thead>
-              <tr>
-                <th scope="col">Repository</th>
-                <th scope="col">Notification</th>
-                <th scope="col">Failures</th>
-                <th scope="col">Detail</th>
-              </tr>
-            </thead>
+            <TableHead columns={['Repository', 'Notification', 'Failures', 'Detail']} />
             <tbody>
               {reports.map((report) => (
                 <tr key={`${report.registry}/${report.repository}`}>

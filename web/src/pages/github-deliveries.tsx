@@ -4,7 +4,7 @@ import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-quer
 import { Link } from 'wouter';
 import { useEventStream } from '../api/event-stream';
 import { queries, type GithubDeliveryFilter, type Schemas } from '../api/queries';
-import { Badge, PageHeader, Skeleton, TableWrap, Time } from '../components/bits';
+import { Badge, PageHeader, Skeleton, TableHead, TableWrap, Time } from '../components/bits';
 import { ErrorView } from '../components/ErrorView';
 import { FilterSelect } from '../components/filters';
 import { LiveBadge, Pager, SearchBox, useFilterParam, usePageParam } from '../components/Paging';
@@ -64,16 +64,7 @@ function DeliveryTable({ deliveries }: { deliveries: Schemas['GithubPackagesDeli
   return (
     <TableWrap label="Deliveries">
       <table data-testid="github-deliveries">
-        <thead>
-          <tr>
-            <th scope="col">Received</th>
-            <th scope="col">Repository</th>
-            <th scope="col">Event</th>
-            <th scope="col">Decision</th>
-            <th scope="col">Jobs</th>
-            <th scope="col">Delivery</th>
-          </tr>
-        </thead>
+        <TableHead columns={['Received', 'Repository', 'Event', 'Decision', 'Jobs', 'Delivery']} />
         <tbody>
           {deliveries.map((delivery) => {
             const jobs = delivery.jobIds?.length ? delivery.jobIds : delivery.jobId ? [delivery.jobId] : [];

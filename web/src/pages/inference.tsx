@@ -5,7 +5,7 @@ import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-quer
 import { useRef } from 'react';
 import { queries, type InferenceFilter, type Schemas } from '../api/queries';
 import { useEventStream } from '../api/event-stream';
-import { Badge, Digest, PageHeader, ProgressBar, Skeleton, TableWrap, Time } from '../components/bits';
+import { Badge, Digest, PageHeader, ProgressBar, Skeleton, TableHead, TableWrap, Time } from '../components/bits';
 import { ErrorView } from '../components/ErrorView';
 import { FilterSelect } from '../components/filters';
 import { LiveBadge, Pager, SearchBox, useFilterParam, usePageParam } from '../components/Paging';
@@ -121,16 +121,7 @@ function SnapshotTable({ rows }: { rows: Row[] }) {
   return (
     <TableWrap label="Snapshots">
       <table data-testid="inference-rows">
-        <thead>
-          <tr>
-            <th scope="col">Image</th>
-            <th scope="col">Digest</th>
-            <th scope="col">Platform</th>
-            <th scope="col">Status</th>
-            <th scope="col">Services</th>
-            <th scope="col">Snapshot taken</th>
-          </tr>
-        </thead>
+        <TableHead columns={['Image', 'Digest', 'Platform', 'Status', 'Services', 'Snapshot taken']} />
         <tbody>
           {rows.map((row) => (
             <tr key={row.key} data-testid="inference-row" data-image={row.imageRepo} data-status={row.status}>

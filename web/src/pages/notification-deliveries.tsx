@@ -3,7 +3,7 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { Link } from 'wouter';
 import { queries, type NotificationDeliveryFilter, type Schemas } from '../api/queries';
-import { Badge, PageHeader, Skeleton, TableWrap, Time } from '../components/bits';
+import { Badge, PageHeader, Skeleton, TableHead, TableWrap, Time } from '../components/bits';
 import { ErrorView } from '../components/ErrorView';
 import { FilterSelect } from '../components/filters';
 import { Pager, SearchBox, useFilterParam, usePageParam } from '../components/Paging';
@@ -69,16 +69,7 @@ function DeliveryTable({ deliveries }: { deliveries: Delivery[] }) {
   return (
     <TableWrap label="Deliveries">
       <table data-testid="notification-deliveries">
-        <thead>
-          <tr>
-            <th scope="col">When</th>
-            <th scope="col">Channel</th>
-            <th scope="col">Kind</th>
-            <th scope="col">Status</th>
-            <th scope="col">Title</th>
-            <th scope="col">Job</th>
-          </tr>
-        </thead>
+        <TableHead columns={['When', 'Channel', 'Kind', 'Status', 'Title', 'Job']} />
         <tbody>
           {deliveries.map((delivery) => (
             <tr key={delivery.id} data-testid="notification-delivery" data-channel={delivery.channel} data-status={delivery.status}>

@@ -191,10 +191,12 @@ describe('the web UI pages of notifications, deploy check, GitHub, registry webh
   });
 
   it('shows a blocking deploy check once a channel is misconfigured', async () => {
+    // Other checks depend on the shared test host (other runs' Compose projects): only this channel's is asserted.
     await page.goto(`${proxy.url}/deploy-check`);
-    await page.locator('[data-check-id="feature.notifications.webPush"][data-status="pass"]').waitFor();
+    const item = page.locator('[data-check-id="feature.notifications.webPush"]');
+    await item.and(page.locator('[data-status="pass"]')).waitFor();
     await page.locator('[data-check-id="core.docker_engine"][data-status="pass"]').waitFor();
-    assert.equal(await page.locator('[data-testid="deploy-check-item"][data-blocking]').count(), 0);
+    assert.equal(await item.getAttribute('data-blocking'), null);
 
     await page.goto(`${proxy.url}/notifications`);
     await channel('webPush').getByLabel('VAPID public key').fill('not-a-vapid-key');
@@ -202,11 +204,10 @@ describe('the web UI pages of notifications, deploy check, GitHub, registry webh
     await saved();
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
     await page.getByRole('navigation', { name: 'Settings' }).getByRole('link', { name: 'Deploy check' }).click();
-    const item = page.locator('[data-check-id="feature.notifications.webPush"]');
     await item.and(page.locator('[data-blocking="true"][data-status="fail"]')).waitFor();
     assert.match(await item.innerText(), /misconfigured: webPush\.vapidPublicKey is not a P-256 public key/);
     assert.match(await item.innerText(), /Recommendation\s+Fix the channel/);
-    await page.locator('[data-testid="deploy-check-overall"][data-result="fail"]').getByText('Blocking: Notifications: Web Push').waitFor();
+    await page.locator('[data-testid="deploy-check-overall"][data-result="fail"]').getByText(/^Blocking: (.*, )?Notifications: Web Push(,|$)/).waitFor();
     const features = page.locator('section', { has: page.getByRole('heading', { name: 'Features' }) });
     assert.equal(await features.getByTestId('deploy-check-item').first().getAttribute('data-check-id'), 'feature.notifications.webPush', 'blocking checks come first');
   });

@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { freePort, runServer, waitForHealth } from '../contract-tests/process.js';
-import { chromiumOrSkip, launchChromium } from './browser/chromium.js';
+import { chromiumOrSkip, launchChromium, openTestPage } from './browser/chromium.js';
 import { ForwardAuthProxy } from './browser/forward-auth-proxy.js';
-import { horizontalOverflow, screenshot, seriousViolations, THEMES, useTheme, type Violation } from './browser/page-checks.js';
+import { auditPages, screenshot, type PageToAudit } from './browser/page-checks.js';
+import { startUiServer, type UiServer } from './browser/ui-server.js';
 import { createComposeProject, infraOrSkip, publishImage, removeImages, repointTag, uniqueName, type ComposeProject } from './fixtures/index.js';
 
 const { infra, skip: noInfra } = infraOrSkip();
@@ -28,8 +28,7 @@ describe('the web UI in a real browser', { skip, timeout: 900_000 }, () => {
   const ref = (name: string) => `${registry}/${run}/${name}:latest`;
   const work = mkdtempSync(join(tmpdir(), 'dockrev-ui-'));
   const refs: string[] = [];
-  let server: ReturnType<typeof runServer> | undefined;
-  let apiBase = '';
+  let server: UiServer | undefined;
   let proxy: ForwardAuthProxy;
   let project: ComposeProject | undefined;
   let browser: Browser | undefined;
@@ -39,11 +38,7 @@ describe('the web UI in a real browser', { skip, timeout: 900_000 }, () => {
   let rolledBackJobId = '';
   const digests = { webNew: '', flakyOld: '', flakyNew: '' };
 
-  /** The API as the proxy's user sees it, bypassing the browser. */
-  const api = async (path: string, init: RequestInit = {}) => {
-    const response = await fetch(`${apiBase}${path}`, { ...init, headers: { 'X-Forwarded-User': USER, 'Content-Type': 'application/json', ...init.headers } });
-    return (await response.json()) as any;
-  };
+  const api = (path: string, init?: RequestInit) => server!.api(path, init);
   const stackRow = () => page.locator(`[data-testid="stack-row"][data-stack-name="${run}"]`);
   const card = (service: string) => page.locator(`[data-testid="service-card"][data-service-name="${service}"]`);
   const openStack = async () => {
@@ -53,27 +48,13 @@ describe('the web UI in a real browser', { skip, timeout: 900_000 }, () => {
 
   before(async () => {
     refs.push((await publishImage({ ref: ref('web') })).ref, (await publishImage({ ref: ref('flaky') })).ref);
-    const port = await freePort();
-    apiBase = `http://127.0.0.1:${port}`;
-    server = runServer({
-      DOCKREV_HTTP_ADDR: `127.0.0.1:${port}`,
-      DOCKREV_DB_PATH: join(work, 'dockrev.sqlite3'),
-      DOCKREV_AUTH_ALLOWED_USER: USER,
-      DOCKER_HOST: infra!.dockerHost,
-      DOCKREV_COMPOSE_BIN: infra!.composeV1Bin.join(' '),
-      DOCKREV_HELPER_IMAGE: infra!.baseImage,
-      DOCKREV_OVERRIDE_DIR: join(work, 'overrides'),
-      DOCKREV_UPDATE_HEALTH_TIMEOUT_SECONDS: '20',
-      // Only the scan the test asks for finds the project.
-      DOCKREV_DISCOVERY_INTERVAL_SECONDS: '3600',
-      DOCKREV_RUNTIME_SCAN_INTERVAL_SECONDS: '3600',
-    });
-    await waitForHealth(port);
+    server = await startUiServer(infra!, work, USER, { DOCKREV_UPDATE_HEALTH_TIMEOUT_SECONDS: '20' });
+    await server.waitForHealth();
     await api('/api/settings', {
       method: 'PUT',
       body: JSON.stringify({ backup: { enabled: false, requireSuccess: true, baseDir: join(work, 'backups'), skipTargetsOverBytes: 100 * 1024 * 1024 } }),
     });
-    proxy = new ForwardAuthProxy(port, USER);
+    proxy = new ForwardAuthProxy(server.port, USER);
     await proxy.start();
 
     project = await createComposeProject({
@@ -86,19 +67,13 @@ describe('the web UI in a real browser', { skip, timeout: 900_000 }, () => {
     await project.up();
 
     browser = await launchChromium();
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: 'light', reducedMotion: 'reduce' });
-    context.setDefaultTimeout(20_000);
-    page = await context.newPage();
-    page.on('pageerror', (error) => pageErrors.push(error.message));
+    ({ page } = await openTestPage(browser, pageErrors));
   });
 
   after(async () => {
     await browser?.close().catch(() => undefined);
     await proxy?.stop().catch(() => undefined);
-    if (server) {
-      server.child.kill('SIGTERM');
-      await server.exited;
-    }
+    await server?.stop();
     await project?.dispose().catch(() => undefined);
     await removeImages(refs).catch(() => undefined);
     rmSync(work, { recursive: true, force: true });
@@ -315,7 +290,9 @@ describe('the web UI in a real browser', { skip, timeout: 900_000 }, () => {
   });
 
   it('passes axe-core on every page in light and dark, fits a 375 px screen, and writes screenshots', async () => {
-    const pages: { name: string; path: string; ready: (page: Page) => Promise<unknown> }[] = [
+    // The pages of notifications, inference, GitHub, registry webhooks and the deploy check are
+    // audited by web-ui-operations.e2e.test.ts, with the data that fills them.
+    const pages: PageToAudit[] = [
       { name: 'overview', path: '/', ready: () => stackRow().getByText('up to date').waitFor() },
       { name: 'stack', path: `/stacks/${stackId}`, ready: () => card('flaky').getByTestId('ignored').waitFor() },
       {
@@ -330,34 +307,14 @@ describe('the web UI in a real browser', { skip, timeout: 900_000 }, () => {
       { name: 'job', path: `/jobs/${rolledBackJobId}`, ready: () => page.getByTestId('job-outcome').waitFor() },
       { name: 'discovery', path: '/discovery', ready: () => page.locator(`[data-project="${run}"]`).waitFor() },
       { name: 'ignores', path: '/ignores', ready: () => page.getByTestId('rule-row').getByText(`${run} / flaky`).waitFor() },
-      { name: 'notifications', path: '/notifications', ready: () => page.getByLabel('Webhook URL').waitFor() },
       { name: 'settings', path: '/settings', ready: () => page.getByLabel('Public base URL').waitFor() },
       { name: 'welcome', path: '/welcome', ready: () => page.getByLabel('Do not open this welcome automatically').waitFor() },
       { name: 'not-found', path: '/no/such/page', ready: () => page.getByText('Page not found').waitFor() },
     ];
-    const problems: { page: string; theme: string; violations: Violation[] }[] = [];
-    const overflowing: string[] = [];
-    for (const entry of pages) {
-      for (const width of [1280, 375]) {
-        await page.setViewportSize({ width, height: 900 });
-        await page.goto(`${proxy.url}${entry.path}`);
-        await entry.ready(page);
-        if (width === 375) {
-          const overflow = await horizontalOverflow(page);
-          if (overflow > 0) overflowing.push(`${entry.name}: ${overflow}px wider than 375`);
-        }
-        for (const theme of THEMES) {
-          await useTheme(page, theme);
-          const violations = await seriousViolations(page);
-          if (violations.length) problems.push({ page: `${entry.name}@${width}`, theme, violations });
-          await screenshot(page, width === 375 ? `${entry.name}-375` : entry.name, theme);
-          // The README shows the rolled-back job as a screen sees it.
-          if (entry.name === 'job' && width === 1280 && theme === 'light') await screenshot(page, 'readme-job', theme, false);
-        }
-        await useTheme(page, 'light');
-      }
-    }
-    await page.setViewportSize({ width: 1280, height: 900 });
+    const { problems, overflowing } = await auditPages(page, proxy.url, pages, async (entry, width, theme) => {
+      // The README shows the rolled-back job as a screen sees it.
+      if (entry.name === 'job' && width === 1280 && theme === 'light') await screenshot(page, 'readme-job', theme, false);
+    });
     assert.deepEqual(problems, [], JSON.stringify(problems, null, 2));
     assert.deepEqual(overflowing, []);
   });

@@ -22,6 +22,7 @@ describe('the web UI static serving', () => {
   mkdirSync(join(dir, 'assets'));
   writeFileSync(join(dir, 'index.html'), '<!doctype html><title>Dockrev</title><div id="root"></div>');
   writeFileSync(join(dir, 'assets', 'index-abc123.js'), 'console.log("ui")');
+  writeFileSync(join(dir, 'sw.js'), 'self.addEventListener("push", () => {})');
   const web = appServing(dir);
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -39,6 +40,15 @@ describe('the web UI static serving', () => {
     const response = await web.get('/assets/index-abc123.js');
     assert.equal(response.status, 200);
     assert.equal(response.headers['cache-control'], 'public, max-age=31536000, immutable');
+  });
+
+  it('serves the service worker at its fixed URL, revalidated on every load', async () => {
+    const response = await web.get('/sw.js');
+    assert.equal(response.status, 200);
+    assert.match(String(response.headers['content-type']), /javascript/);
+    assert.equal(response.headers['cache-control'], 'no-cache');
+    assert.match(response.text, /addEventListener\("push"/);
+    assert.equal((await appServing(join(dir, 'no-such-build')).get('/sw.js')).status, 404, 'no build, no worker');
   });
 
   it('answers a missing asset or file with 404 instead of the app', async () => {

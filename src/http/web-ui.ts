@@ -16,12 +16,28 @@ const notFound = (_req: Request, res: Response) => {
 };
 
 /**
+ * Files of the build served at the root under a fixed name (from web/public/): the service worker
+ * must keep its URL across deploys (its subscriptions hang on it) and be revalidated each time.
+ */
+const ROOT_FILES = ['/sw.js'];
+
+/**
  * Serves the built UI (`vite build` output) at `/`: hashed files under /assets are immutable and
- * cached for a year; every other GET outside /api and /supervisor gets index.html, uncached, so
- * a deploy is picked up on the next load. Without a build the API still runs and `/` says so.
+ * cached for a year; the root files are revalidated; every other GET outside /api and /supervisor
+ * gets index.html, uncached, so a deploy is picked up on the next load. Without a build the API
+ * still runs and `/` says so.
  */
 export function serveWebUi(app: Express, dir: string): void {
   app.use('/assets', express.static(join(dir, 'assets'), { immutable: true, maxAge: '365d', index: false, redirect: false }), notFound);
+  for (const file of ROOT_FILES) {
+    app.get(file, (req: Request, res: Response, next: NextFunction) => {
+      res.sendFile(join(dir, file), { headers: { 'Cache-Control': 'no-cache' }, cacheControl: false }, (error?: NodeJS.ErrnoException) => {
+        if (!error || res.headersSent) return;
+        if (error.code === 'ENOENT') notFound(req, res);
+        else next(error);
+      });
+    });
+  }
 
   const index = join(dir, 'index.html');
   app.use((req: Request, res: Response, next: NextFunction) => {

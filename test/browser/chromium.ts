@@ -1,7 +1,7 @@
 // Debian's chromium driven by playwright-core (no browser download). scripts/test.sh installs
 // the package when it is missing; outside `make test` a missing browser skips the browser suites.
 import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -17,4 +17,13 @@ export function chromiumOrSkip(): string | undefined {
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 60_000 });
+}
+
+/** A desktop-sized light page with calm motion; uncaught page errors are collected in `errors`. */
+export async function openTestPage(browser: Browser, errors: string[]): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: 'light', reducedMotion: 'reduce' });
+  context.setDefaultTimeout(20_000);
+  const page = await context.newPage();
+  page.on('pageerror', (error) => errors.push(error.message));
+  return { context, page };
 }

@@ -75,3 +75,44 @@ export function layoutShifts(page: Page): Promise<{ score: number; moved: string
     return { score: state.__cls, moved: state.__shifts };
   });
 }
+
+export interface PageToAudit {
+  name: string;
+  path: string;
+  /** Resolves once the page shows what it is about (data loaded, dialog open). */
+  ready: (page: Page) => Promise<unknown>;
+}
+
+export interface AuditFindings {
+  problems: { page: string; theme: string; violations: Violation[] }[];
+  overflowing: string[];
+}
+
+/**
+ * Opens each page at 1280 and 375 px, runs axe-core in the light and dark theme, measures
+ * sideways scrolling at 375 px and writes a screenshot of each; `extra` runs after each shot.
+ */
+export async function auditPages(page: Page, baseUrl: string, pages: PageToAudit[], extra?: (entry: PageToAudit, width: number, theme: Theme) => Promise<void>): Promise<AuditFindings> {
+  const findings: AuditFindings = { problems: [], overflowing: [] };
+  for (const entry of pages) {
+    for (const width of [1280, 375]) {
+      await page.setViewportSize({ width, height: 900 });
+      await page.goto(`${baseUrl}${entry.path}`);
+      await entry.ready(page);
+      if (width === 375) {
+        const overflow = await horizontalOverflow(page);
+        if (overflow > 0) findings.overflowing.push(`${entry.name}: ${overflow}px wider than 375`);
+      }
+      for (const theme of THEMES) {
+        await useTheme(page, theme);
+        const violations = await seriousViolations(page);
+        if (violations.length) findings.problems.push({ page: `${entry.name}@${width}`, theme, violations });
+        await screenshot(page, width === 375 ? `${entry.name}-375` : entry.name, theme);
+        await extra?.(entry, width, theme);
+      }
+      await useTheme(page, 'light');
+    }
+  }
+  await page.setViewportSize({ width: 1280, height: 900 });
+  return findings;
+}

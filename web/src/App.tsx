@@ -1,13 +1,14 @@
 // The frame around every page: skip link, navigation, the offline banner, the welcome dialog, and
 // an error boundary so a broken page never leaves a blank screen.
 import { useQuery } from '@tanstack/react-query';
-import { Component, useEffect, useRef, type ReactNode } from 'react';
+import { Component, Suspense, useEffect, useRef, type ReactNode } from 'react';
 import { Link, Route, Switch, useLocation } from 'wouter';
 import { useApiReachable } from './api/connection';
 import { queries } from './api/queries';
+import { Skeleton } from './components/bits';
 import { ErrorView } from './components/ErrorView';
 import { WelcomeDialog } from './pages/welcome';
-import { ROUTES } from './routes';
+import { inSettingsArea, ROUTES, SETTINGS_AREA } from './routes';
 
 export function App() {
   // Path only: a filter change in the query string must not remount the page.
@@ -26,17 +27,20 @@ export function App() {
       </header>
       <OfflineBanner />
       <main id="main" tabIndex={-1}>
+        {inSettingsArea(location) ? <SettingsNav location={location} /> : null}
         <PageBoundary key={location}>
-          <Switch>
-            {ROUTES.map(({ path, page: Page }) => (
-              <Route key={path} path={path}>
-                {(params) => <Page params={params as Record<string, string>} />}
+          <Suspense fallback={<Skeleton lines={8} label="Loading page" />}>
+            <Switch>
+              {ROUTES.map(({ path, page: Page }) => (
+                <Route key={path} path={path}>
+                  {(params) => <Page params={params as Record<string, string>} />}
+                </Route>
+              ))}
+              <Route>
+                <NotFound />
               </Route>
-            ))}
-            <Route>
-              <NotFound />
-            </Route>
-          </Switch>
+            </Switch>
+          </Suspense>
         </PageBoundary>
       </main>
       <Footer />
@@ -63,11 +67,16 @@ function useNewPageFocus(location: string) {
 
 function Nav() {
   const [location] = useLocation();
-  const current = (path: string) => (path === '/' ? location === '/' || location.startsWith('/stacks/') : location.startsWith(path));
+  const version = useQuery(queries.version());
+  const current = (path: string) => {
+    if (path === '/') return location === '/' || location.startsWith('/stacks/');
+    if (path === '/settings') return inSettingsArea(location);
+    return location === path || location.startsWith(`${path}/`);
+  };
   return (
     <nav aria-label="Main">
       <ul>
-        {ROUTES.filter((route) => route.nav).map((route) => (
+        {ROUTES.filter((route) => route.nav && !route.area).map((route) => (
           <li key={route.path}>
             <Link href={route.path} aria-current={current(route.path) ? 'page' : undefined}>
               {route.nav}
@@ -75,9 +84,29 @@ function Nav() {
           </li>
         ))}
         <li>
-          {/* A plain link: the supervisor is another process behind the same proxy. */}
-          <a href="/supervisor/">Supervisor</a>
+          {/* A plain link: the supervisor is another process (behind the same proxy by default). */}
+          <a href={version.data?.selfUpgradeUrl ?? '/supervisor/'} data-testid="supervisor-link">
+            Supervisor
+          </a>
         </li>
+      </ul>
+    </nav>
+  );
+}
+
+/** The pages of the settings area, as a second menu above each of them. */
+function SettingsNav({ location }: { location: string }) {
+  const entries = SETTINGS_AREA.map((path) => ({ path, label: ROUTES.find((route) => route.path === path)?.nav ?? path }));
+  return (
+    <nav aria-label="Settings" className="subnav">
+      <ul>
+        {entries.map(({ path, label }) => (
+          <li key={path}>
+            <Link href={path} aria-current={location === path || location.startsWith(`${path}/`) ? 'page' : undefined}>
+              {path === '/settings' ? 'General' : label}
+            </Link>
+          </li>
+        ))}
       </ul>
     </nav>
   );

@@ -56,7 +56,7 @@ export function words(value: string): string {
   return value.replace(/[_-]+/g, ' ');
 }
 
-/** `1 service`, `3 services`. */
-export function count(value: number, noun: string): string {
-  return `${value} ${noun}${value === 1 ? '' : 's'}`;
+/** `1 service`, `3 services`; `plural` for the nouns that do not just take an s. */
+export function count(value: number, noun: string, plural = `${noun}s`): string {
+  return `${value} ${value === 1 ? noun : plural}`;
 }

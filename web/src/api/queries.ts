@@ -1,7 +1,7 @@
 // Server state, one query definition per read operation; pages share them so a stack fetched
 // for the overview is already in cache when its page opens.
 import { QueryClient, queryOptions } from '@tanstack/react-query';
-import type { components } from '@contract';
+import type { components, paths } from '@contract';
 import { api, call } from './client';
 import { NetworkError } from './errors';
 import { onRecovered } from './connection';
@@ -17,6 +17,13 @@ export type JobStatus = Schemas['JobStatus'];
 export type JobType = Schemas['JobType'];
 export type JobProgress = Schemas['JobProgress'];
 export type ArchivedFilter = Schemas['ArchivedFilter'];
+
+type QueryOf<P extends keyof paths> = NonNullable<paths[P]['get'] extends { parameters: { query?: infer Q } } ? Q : never>;
+export type InferenceFilter = QueryOf<'/api/version-inference/overview'>;
+export type NotificationDeliveryFilter = QueryOf<'/api/notifications/deliveries'>;
+export type GithubRepoFilter = QueryOf<'/api/github-packages/repos'>;
+export type GithubDeliveryFilter = QueryOf<'/api/github-packages/webhook/deliveries'>;
+export type RegistryDeliveryFilter = QueryOf<'/api/registry-webhooks/deliveries'>;
 
 export const TERMINAL: readonly JobStatus[] = ['success', 'failed', 'rolled_back'];
 export const isTerminal = (job: Pick<Job, 'status'> | undefined) => job !== undefined && TERMINAL.includes(job.status);
@@ -80,6 +87,42 @@ export const queries = {
       queryFn: async ({ signal }) =>
         (await call(api.GET('/api/discovery/projects', { params: { query: { archived } }, signal }))).projects,
     }),
+
+  inferenceOverview: (filter: InferenceFilter) =>
+    queryOptions({
+      queryKey: ['inference-overview', filter],
+      queryFn: ({ signal }) => call(api.GET('/api/version-inference/overview', { params: { query: filter }, signal })),
+    }),
+
+  notificationDeliveries: (filter: NotificationDeliveryFilter) =>
+    queryOptions({
+      queryKey: ['notification-deliveries', filter],
+      queryFn: ({ signal }) => call(api.GET('/api/notifications/deliveries', { params: { query: filter }, signal })),
+    }),
+
+  deployCheck: () =>
+    queryOptions({ queryKey: ['deploy-check'], queryFn: ({ signal }) => call(api.GET('/api/deploy-check/report', { signal })), staleTime: 0 }),
+
+  githubSettings: () =>
+    queryOptions({ queryKey: ['github', 'settings'], queryFn: ({ signal }) => call(api.GET('/api/github-packages/settings', { signal })) }),
+
+  githubRepos: (filter: GithubRepoFilter) =>
+    queryOptions({
+      queryKey: ['github', 'repos', filter],
+      queryFn: ({ signal }) => call(api.GET('/api/github-packages/repos', { params: { query: filter }, signal })),
+    }),
+
+  githubWebhookOverview: () =>
+    queryOptions({ queryKey: ['github', 'overview'], queryFn: ({ signal }) => call(api.GET('/api/github-packages/webhook/overview', { signal })) }),
+
+  githubDeliveries: (filter: GithubDeliveryFilter) =>
+    queryOptions({
+      queryKey: ['github', 'deliveries', filter],
+      queryFn: ({ signal }) => call(api.GET('/api/github-packages/webhook/deliveries', { params: { query: filter }, signal })),
+    }),
+
+  registryWebhookSettings: () =>
+    queryOptions({ queryKey: ['registry-webhooks', 'settings'], queryFn: ({ signal }) => call(api.GET('/api/registry-webhooks/settings', { signal })) }),
 
   deployWelcome: () =>
     queryOptions({ queryKey: ['deploy-welcome'], queryFn: ({ signal }) => call(api.GET('/api/deploy-welcome', { signal })) }),

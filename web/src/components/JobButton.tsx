@@ -22,9 +22,21 @@ export function useStartJob(start: () => Promise<string>) {
   return { jobId, mutation };
 }
 
-export function JobButton({ label, busyLabel, start, testId, className }: { label: string; busyLabel: string; start: () => Promise<string>; testId: string; className?: string }) {
+interface JobButtonProps {
+  label: string;
+  busyLabel: string;
+  start: () => Promise<string>;
+  testId: string;
+  className?: string;
+  /** What the job may change, refetched when it is over. */
+  refresh?: readonly (readonly string[])[];
+}
+
+const CHANGED_BY_CHECKS = [['stacks'], ['stack'], ['discovery-projects']];
+
+export function JobButton({ label, busyLabel, start, testId, className, refresh = CHANGED_BY_CHECKS }: JobButtonProps) {
   const { jobId, mutation } = useStartJob(start);
-  const watch = useJobWatch(jobId, [['stacks'], ['stack'], ['discovery-projects']]);
+  const watch = useJobWatch(jobId, refresh);
   const busy = mutation.isPending || watch.running;
   return (
     <span className="job-button">

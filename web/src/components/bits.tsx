@@ -92,6 +92,21 @@ export function PageHeader({ title, children }: { title: ReactNode; children?: R
   );
 }
 
+/** A table's header row: one column header per name. */
+export function TableHead({ columns }: { columns: string[] }) {
+  return (
+    <thead>
+      <tr>
+        {columns.map((column) => (
+          <th key={column} scope="col">
+            {column}
+          </th>
+        ))}
+      </tr>
+    </thead>
+  );
+}
+
 /** A table that may scroll sideways on narrow screens; focusable so keyboard users can scroll it. */
 export function TableWrap({ label, children }: { label: string; children: ReactNode }) {
   return (

@@ -2,14 +2,18 @@
 import { useSearchParams } from 'wouter';
 import type { ArchivedFilter } from '../api/queries';
 
-/** One query-string parameter: its value, and a setter (undefined or '' removes it). */
-export function useSearchParam(key: string): [string | null, (value: string | undefined) => void] {
+/**
+ * One query-string parameter: its value, and a setter (undefined or '' removes it). A change also
+ * removes the `alsoClear` parameters (a new filter starts again at the first page).
+ */
+export function useSearchParam(key: string, alsoClear: readonly string[] = []): [string | null, (value: string | undefined) => void] {
   const [search, setSearch] = useSearchParams();
   const set = (value: string | undefined) =>
     setSearch((previous) => {
       const next = new URLSearchParams(previous);
       if (value) next.set(key, value);
       else next.delete(key);
+      for (const other of alsoClear) next.delete(other);
       return next;
     });
   return [search.get(key), set];

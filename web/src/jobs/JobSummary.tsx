@@ -5,6 +5,7 @@ import { Link } from 'wouter';
 import { queries, type JobDetail, type Schemas } from '../api/queries';
 import { Digest, TableWrap } from '../components/bits';
 import { count, words } from '../format';
+import { GITHUB_JOB_TYPES, GithubHookResult, integrationOutcome, QUAY_JOB_TYPE, QuayNotificationsResult } from './IntegrationJobSummary';
 
 type Summary = Record<string, unknown>;
 
@@ -65,6 +66,8 @@ export function outcomeOf(job: Pick<JobDetail, 'type' | 'status' | 'summary'>): 
     const counts = (summary.scan as Schemas['DiscoveryScanResult']).summary;
     return `Saw ${count(counts.projectsSeen, 'project')}: ${counts.stacksCreated} new, ${counts.stacksUpdated} updated, ${counts.stacksFailed} failed`;
   }
+  const integration = integrationOutcome(job.type, summary);
+  if (integration) return integration;
   if (job.type === 'runtime_scan') return `Scanned ${count(Number(summary.stacksScanned ?? 0), 'stack')}: ${Number(summary.servicesDrifted ?? 0)} drifted`;
   return 'Done';
 }
@@ -85,6 +88,8 @@ export function JobSummary({ job }: { job: JobDetail }) {
       {job.type === 'update' ? <UpdateResult summary={summary} /> : null}
       {job.type === 'discovery' && summary.scan ? <DiscoveryResult scan={summary.scan as Schemas['DiscoveryScanResult']} /> : null}
       {job.type === 'check' ? <CheckResult summary={summary} /> : null}
+      {(GITHUB_JOB_TYPES as readonly string[]).includes(job.type) ? <GithubHookResult summary={summary} /> : null}
+      {job.type === QUAY_JOB_TYPE ? <QuayNotificationsResult summary={summary} /> : null}
       <details>
         <summary>Raw summary</summary>
         <pre className="raw">{JSON.stringify(job.summary, null, 2)}</pre>
@@ -193,11 +198,25 @@ function ImageTable({ stackId, update }: { stackId: string; update: StackUpdate 
 }
 
 function CheckResult({ summary }: { summary: Summary }) {
-  if (summary.hostPlatform === undefined) return null;
+  const text = (key: string) => (typeof summary[key] === 'string' ? (summary[key] as string) : undefined);
+  const source = text('source');
   return (
-    <p className="muted">
-      Host platform <code>{String(summary.hostPlatform)}</code>, scope {String(summary.scope)}.
-    </p>
+    <>
+      {source ? (
+        <p data-testid="check-source">
+          Started by a push notice from <strong>{words(source)}</strong>
+          {text('registry') ? ` (${text('registry')})` : ''}
+          {text('repo') ? ` for ${text('repo')}` : ''}
+          {text('eventId') ? `, event ${text('eventId')}` : ''}
+          {text('deliveryId') ? `, delivery ${text('deliveryId')}` : ''}.
+        </p>
+      ) : null}
+      {summary.hostPlatform !== undefined ? (
+        <p className="muted">
+          Host platform <code>{String(summary.hostPlatform)}</code>, scope {String(summary.scope)}.
+        </p>
+      ) : null}
+    </>
   );
 }
 

@@ -10,7 +10,7 @@ import { duration, words } from '../format';
 import { outcomeOf } from '../jobs/JobSummary';
 
 const STATUSES: JobStatus[] = ['queued', 'running', 'success', 'failed', 'rolled_back'];
-const TYPES: JobType[] = ['check', 'update', 'discovery', 'runtime_scan', 'github_packages_webhook', 'github_packages_webhook_sync_all', 'github_packages_webhook_sync_repo'];
+const TYPES: JobType[] = ['check', 'update', 'discovery', 'runtime_scan', 'github_packages_webhook', 'github_packages_webhook_sync_all', 'github_packages_webhook_sync_repo', 'quay_notifications'];
 const PAGE = 50;
 const anyOf = (values: string[]) => [{ value: '', label: 'any' }, ...values.map((value) => ({ value, label: words(value) }))];
 const RUNNING_REFRESH_MS = 3000;

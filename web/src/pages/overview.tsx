@@ -8,7 +8,6 @@ import { ErrorView } from '../components/ErrorView';
 import { ArchivedSelect, useArchivedParam, useSearchParam } from '../components/filters';
 import { CheckAllButton, DiscoverButton } from '../components/JobButton';
 import { absoluteTime, count, relativeTime } from '../format';
-import { nextRun } from '../schedule';
 import { offersUpdate } from '../services';
 
 const REFRESH_MS = 15_000;
@@ -51,8 +50,9 @@ export function OverviewPage() {
 
 function Totals({ stacks }: { stacks: StackListItem[] | undefined }) {
   const settings = useQuery(queries.settings());
+  // The server's own next run: it knows its time zone and whether its scheduler runs.
   const schedule = settings.data?.schedules.updateCheck;
-  const next = schedule?.enabled ? nextRun(schedule.cron) : undefined;
+  const next = schedule?.enabled ? schedule.nextRunAt : undefined;
   const updates = stacks?.reduce((sum, stack) => sum + stack.updates, 0) ?? 0;
   const lastCheck = stacks?.map((stack) => stack.lastCheckAt).sort().at(-1);
 
@@ -71,10 +71,12 @@ function Totals({ stacks }: { stacks: StackListItem[] | undefined }) {
         ) : next ? (
           <>
             next scheduled check{' '}
-            <time dateTime={next.toISOString()} title={absoluteTime(next)}>
-              {relativeTime(next.toISOString())}
+            <time dateTime={next} title={absoluteTime(next)}>
+              {relativeTime(next)}
             </time>
           </>
+        ) : schedule?.enabled ? (
+          'scheduled checks on; the next run is not planned on this instance'
         ) : (
           <>
             scheduled checks off (<Link href="/settings">settings</Link>)

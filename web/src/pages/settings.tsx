@@ -125,6 +125,7 @@ function SettingsForm({ initial }: { initial: View }) {
           label="Update check schedule (cron)"
           enabled={draft.checkEnabled}
           cron={draft.checkCron}
+          stored={initial.schedules.updateCheck}
           error={errors['schedules.updateCheck.cron']}
           onEnabled={(value) => set('checkEnabled', value)}
           onCron={(value) => set('checkCron', value)}
@@ -134,6 +135,7 @@ function SettingsForm({ initial }: { initial: View }) {
           label="Webhook audit schedule (cron)"
           enabled={draft.auditEnabled}
           cron={draft.auditCron}
+          stored={initial.schedules.ghcrWebhookAudit}
           error={errors['schedules.ghcrWebhookAudit.cron']}
           onEnabled={(value) => set('auditEnabled', value)}
           onCron={(value) => set('auditCron', value)}
@@ -174,21 +176,46 @@ function SettingsForm({ initial }: { initial: View }) {
   );
 }
 
-function ScheduleFields(props: { toggle: string; label: string; enabled: boolean; cron: string; error?: string; onEnabled: (value: boolean) => void; onCron: (value: string) => void }) {
+interface ScheduleProps {
+  toggle: string;
+  label: string;
+  enabled: boolean;
+  cron: string;
+  stored: Schemas['SettingsSchedule'];
+  error?: string;
+  onEnabled: (value: boolean) => void;
+  onCron: (value: string) => void;
+}
+
+function ScheduleFields(props: ScheduleProps) {
   return (
     <>
       <CheckField label={props.toggle} checked={props.enabled} onChange={(event) => props.onEnabled(event.target.checked)} />
-      <TextField label={props.label} value={props.cron} error={props.error} hint={<NextRun cron={props.cron} enabled={props.enabled} />} onChange={(event) => props.onCron(event.target.value)} />
+      <TextField label={props.label} value={props.cron} error={props.error} hint={<NextRun {...props} />} onChange={(event) => props.onCron(event.target.value)} />
     </>
   );
 }
 
-function NextRun({ cron, enabled }: { cron: string; enabled: boolean }) {
+/**
+ * The saved schedule's next run as the server plans it (its clock, its time zone, its scheduler
+ * running); while the draft differs, a preview computed here with the server's parser.
+ */
+function NextRun({ cron, enabled, stored }: ScheduleProps) {
+  const saved = cron.trim() === stored.cron && enabled === stored.enabled;
+  if (saved) {
+    if (!enabled) return <>Switched off.</>;
+    if (!stored.nextRunAt) return <span data-testid="next-run">On, but not planned on this instance (its scheduler is not running here).</span>;
+    return (
+      <span data-testid="next-run">
+        Next run {relativeTime(stored.nextRunAt)} ({absoluteTime(stored.nextRunAt)}).
+      </span>
+    );
+  }
   const next = nextRun(cron);
   if (!next) return <>5 fields (minute hour day month weekday), or 6 with seconds first.</>;
   return (
     <span data-testid="next-run">
-      {enabled ? 'Next run' : 'Would next run'} {relativeTime(next.toISOString())} ({absoluteTime(next)}, this browser's time zone).
+      After saving, {enabled ? 'would next run' : 'would run (once switched on)'} about {relativeTime(next.toISOString())} ({absoluteTime(next)}, this browser's time zone).
     </span>
   );
 }

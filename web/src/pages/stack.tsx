@@ -8,7 +8,7 @@ import { queries, type ServiceDetail, type StackDetail } from '../api/queries';
 import { ArchBadge, Badge, Digest, PageHeader, Skeleton, StackStatusBadge, Time } from '../components/bits';
 import { ErrorView } from '../components/ErrorView';
 import { JobButton } from '../components/JobButton';
-import { words } from '../format';
+import { ServiceVersionTools, VersionInferenceFacts } from '../inference/ServiceVersion';
 import { useJobWatch } from '../jobs/useJobWatch';
 import { offersUpdate } from '../services';
 import { ServiceSettingsForm } from './service-settings';
@@ -136,15 +136,7 @@ function ServiceCard({ stackId, service, onUpdate }: { stackId: string; service:
             </dd>
           </>
         ) : null}
-        {service.versionInference && service.versionInference.status !== 'ready' ? (
-          <>
-            <dt>Version</dt>
-            <dd className="muted">
-              inference {service.versionInference.status}
-              {service.versionInference.reason ? ` (${words(service.versionInference.reason)})` : ''}
-            </dd>
-          </>
-        ) : null}
+        <VersionInferenceFacts service={service} />
       </dl>
       <div className="actions">
         <JobButton
@@ -161,6 +153,7 @@ function ServiceCard({ stackId, service, onUpdate }: { stackId: string; service:
         <button type="button" aria-expanded={editing} onClick={() => setEditing(!editing)}>
           Settings
         </button>
+        <ServiceVersionTools stackId={stackId} service={service} />
       </div>
       {editing ? <ServiceSettingsForm stackId={stackId} service={service} /> : null}
     </li>

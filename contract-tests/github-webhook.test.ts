@@ -171,7 +171,7 @@ describe('GitHub package deliveries', () => {
   it('refuses a body over the size limit before anything is recorded', async () => {
     const huge = JSON.stringify({ ...published('web'), padding: 'x'.repeat(1024 * 1024) });
     const response = await deliver({ body: huge, deliveryId: 'd-huge' });
-    assert.equal(response.status, 400);
+    assert.equal(response.status, 413);
     assert.equal((await deliveries({ q: 'd-huge' })).total >= 0 && (await deliveries({ q: 'd-huge' })).filteredTotal, 0);
   });
 

@@ -9,6 +9,7 @@ import supertest from 'supertest';
 import { loadConfig } from '../src/config.js';
 import { Engine, type EngineOptions } from '../src/engine/engine.js';
 import { createApp } from '../src/app.js';
+import { createListener, type ListenerTimeouts, DEFAULT_TIMEOUTS } from '../src/http/listener.js';
 import { projectRoot } from '../src/spec.js';
 import { openStore, type Store } from '../src/store/index.js';
 import { loadContract, type Contract } from './contract.js';
@@ -95,6 +96,8 @@ export interface StartOptions {
   logger?: Logger;
   /** Engine options besides configuration, store and logger (e.g. retry tuning). */
   engine?: Pick<EngineOptions, 'githubRetry'>;
+  /** The listener's timeouts (`listen()`), production values by default. */
+  timeouts?: Partial<ListenerTimeouts>;
 }
 
 /** Starts the real app on a fresh SQLite file (or the given database) with test-quiet logging. */
@@ -111,7 +114,7 @@ export async function startApi(options: StartOptions = {}): Promise<Api> {
   let server: Server | undefined;
   const listen = async () => {
     server ??= await new Promise<Server>((resolve) => {
-      const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+      const listening = createListener(app, { ...DEFAULT_TIMEOUTS, ...options.timeouts }).listen(0, '127.0.0.1', () => resolve(listening));
     });
     return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   };

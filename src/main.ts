@@ -1,7 +1,7 @@
-import { createServer } from 'node:http';
 import { ConfigError, IGNORED_LEGACY_VARIABLES, loadConfig } from './config.js';
 import { Engine } from './engine/engine.js';
 import { createApp } from './app.js';
+import { createListener } from './http/listener.js';
 import { createLogger } from './logger.js';
 import { openStore } from './store/index.js';
 
@@ -33,8 +33,7 @@ async function main(): Promise<void> {
   await engine.recoverAfterRestart();
   await engine.startBackground();
   const app = await createApp({ config, store, engine, logger });
-  const server = createServer(app);
-  server.keepAliveTimeout = 65_000;
+  const server = createListener(app);
   server.on('error', (error) => {
     logger.fatal({ err: error }, 'cannot listen');
     process.stderr.write(`dockrev: cannot listen on ${config.http.host}:${config.http.port}: ${error.message}\n`);

@@ -77,7 +77,7 @@ export interface paths {
                  * @description Stack id (`stk_…`).
                  * @example stk_01JNR1Y6QK3G7W9T8E2M4B5C6D
                  */
-                stackId: components["parameters"]["StackId"];
+                stackId: components["parameters"]["StackIdParam"];
             };
             cookie?: never;
         };
@@ -106,7 +106,7 @@ export interface paths {
                  * @description Stack id (`stk_…`).
                  * @example stk_01JNR1Y6QK3G7W9T8E2M4B5C6D
                  */
-                stackId: components["parameters"]["StackId"];
+                stackId: components["parameters"]["StackIdParam"];
             };
             cookie?: never;
         };
@@ -134,7 +134,7 @@ export interface paths {
                  * @description Stack id (`stk_…`).
                  * @example stk_01JNR1Y6QK3G7W9T8E2M4B5C6D
                  */
-                stackId: components["parameters"]["StackId"];
+                stackId: components["parameters"]["StackIdParam"];
             };
             cookie?: never;
         };
@@ -161,7 +161,7 @@ export interface paths {
                  * @description Service id (`svc_…`).
                  * @example svc_01JNR1Y6QK3G7W9T8E2M4B5C6E
                  */
-                serviceId: components["parameters"]["ServiceId"];
+                serviceId: components["parameters"]["ServiceIdParam"];
             };
             cookie?: never;
         };
@@ -190,7 +190,7 @@ export interface paths {
                  * @description Service id (`svc_…`).
                  * @example svc_01JNR1Y6QK3G7W9T8E2M4B5C6E
                  */
-                serviceId: components["parameters"]["ServiceId"];
+                serviceId: components["parameters"]["ServiceIdParam"];
             };
             cookie?: never;
         };
@@ -217,7 +217,7 @@ export interface paths {
                  * @description Service id (`svc_…`).
                  * @example svc_01JNR1Y6QK3G7W9T8E2M4B5C6E
                  */
-                serviceId: components["parameters"]["ServiceId"];
+                serviceId: components["parameters"]["ServiceIdParam"];
             };
             cookie?: never;
         };
@@ -264,7 +264,7 @@ export interface paths {
                  * @description Service id (`svc_…`).
                  * @example svc_01JNR1Y6QK3G7W9T8E2M4B5C6E
                  */
-                serviceId: components["parameters"]["ServiceId"];
+                serviceId: components["parameters"]["ServiceIdParam"];
             };
             cookie?: never;
         };
@@ -302,7 +302,7 @@ export interface paths {
                  * @description Service id (`svc_…`).
                  * @example svc_01JNR1Y6QK3G7W9T8E2M4B5C6E
                  */
-                serviceId: components["parameters"]["ServiceId"];
+                serviceId: components["parameters"]["ServiceIdParam"];
             };
             cookie?: never;
         };
@@ -334,7 +334,7 @@ export interface paths {
                  * @description Service id (`svc_…`).
                  * @example svc_01JNR1Y6QK3G7W9T8E2M4B5C6E
                  */
-                serviceId: components["parameters"]["ServiceId"];
+                serviceId: components["parameters"]["ServiceIdParam"];
             };
             cookie?: never;
         };
@@ -476,7 +476,7 @@ export interface paths {
                  * @description Compose project name (the `com.docker.compose.project` label).
                  * @example demo
                  */
-                project: components["parameters"]["ProjectName"];
+                project: components["parameters"]["ProjectNameParam"];
             };
             cookie?: never;
         };
@@ -504,7 +504,7 @@ export interface paths {
                  * @description Compose project name (the `com.docker.compose.project` label).
                  * @example demo
                  */
-                project: components["parameters"]["ProjectName"];
+                project: components["parameters"]["ProjectNameParam"];
             };
             cookie?: never;
         };
@@ -710,7 +710,7 @@ export interface paths {
                  * @description Job id (`chk_…`, `dsc_…` or `job_…`).
                  * @example chk_01JNR1Y6QK3G7W9T8E2M4B5C6F
                  */
-                jobId: components["parameters"]["JobId"];
+                jobId: components["parameters"]["JobIdParam"];
             };
             cookie?: never;
         };
@@ -740,7 +740,7 @@ export interface paths {
                  * @description Job id (`chk_…`, `dsc_…` or `job_…`).
                  * @example chk_01JNR1Y6QK3G7W9T8E2M4B5C6F
                  */
-                jobId: components["parameters"]["JobId"];
+                jobId: components["parameters"]["JobIdParam"];
             };
             cookie?: never;
         };
@@ -1752,7 +1752,7 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /** @description The error envelope used by every non-2xx response. */
-        Error: {
+        ErrorEnvelope: {
             error: components["schemas"]["ErrorBody"];
         };
         ErrorBody: {
@@ -1765,7 +1765,7 @@ export interface components {
             };
         };
         /** @enum {string} */
-        ErrorCode: "invalid_argument" | "auth_required" | "unauthorized" | "not_found" | "method_not_allowed" | "conflict" | "unprocessable" | "internal" | "not_implemented" | "invalid_jobs_cursor" | "supervisor_misrouted";
+        ErrorCode: "invalid_argument" | "auth_required" | "unauthorized" | "not_found" | "method_not_allowed" | "conflict" | "unprocessable" | "internal" | "not_implemented" | "invalid_jobs_cursor" | "supervisor_misrouted" | "payload_too_large" | "not_ready";
         /**
          * @example {
          *       "error": {
@@ -4112,7 +4112,7 @@ export interface components {
                  *       }
                  *     }
                  */
-                "application/json": components["schemas"]["Error"];
+                "application/json": components["schemas"]["ErrorEnvelope"];
             };
         };
         /** @description No allowed forward-auth identity (`auth_required`). */
@@ -4141,7 +4141,7 @@ export interface components {
                  *       }
                  *     }
                  */
-                "application/json": components["schemas"]["Error"];
+                "application/json": components["schemas"]["ErrorEnvelope"];
             };
         };
         /** @description The named resource does not exist (`not_found`). */
@@ -4159,7 +4159,7 @@ export interface components {
                  *       }
                  *     }
                  */
-                "application/json": components["schemas"]["Error"];
+                "application/json": components["schemas"]["ErrorEnvelope"];
             };
         };
         /** @description The request conflicts with work already under way (`conflict`). */
@@ -4179,7 +4179,31 @@ export interface components {
                  *       }
                  *     }
                  */
-                "application/json": components["schemas"]["Error"];
+                "application/json": components["schemas"]["ErrorEnvelope"];
+            };
+        };
+        /**
+         * @description The request body is larger than 1 MiB (`payload_too_large`). It is refused as soon as the
+         *     declared length or the bytes read pass the limit, after authentication; the connection is
+         *     closed.
+         */
+        PayloadTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": {
+                 *         "code": "payload_too_large",
+                 *         "message": "request body exceeds 1048576 bytes",
+                 *         "details": {
+                 *           "limitBytes": 1048576
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["ErrorEnvelope"];
             };
         };
         /** @description Well-formed input that names nothing that exists upstream (`unprocessable`). */
@@ -4188,7 +4212,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["Error"];
+                "application/json": components["schemas"]["ErrorEnvelope"];
             };
         };
         /** @description Unexpected failure (`internal`); no internals are exposed. */
@@ -4206,7 +4230,7 @@ export interface components {
                  *       }
                  *     }
                  */
-                "application/json": components["schemas"]["Error"];
+                "application/json": components["schemas"]["ErrorEnvelope"];
             };
         };
         /** @description This operation is part of the contract but not implemented yet (`not_implemented`). */
@@ -4226,7 +4250,7 @@ export interface components {
                  *       }
                  *     }
                  */
-                "application/json": components["schemas"]["Error"];
+                "application/json": components["schemas"]["ErrorEnvelope"];
             };
         };
         /** @description The repository is not tracked (`not_found`). */
@@ -4244,7 +4268,7 @@ export interface components {
                  *       }
                  *     }
                  */
-                "application/json": components["schemas"]["Error"];
+                "application/json": components["schemas"]["ErrorEnvelope"];
             };
         };
         /**
@@ -4259,7 +4283,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["Error"];
+                "application/json": components["schemas"]["ErrorEnvelope"];
             };
         };
         /** @description The delivery was recorded; checks were started or joined for the matched services. */
@@ -4294,7 +4318,7 @@ export interface components {
                  *       }
                  *     }
                  */
-                "application/json": components["schemas"]["Error"];
+                "application/json": components["schemas"]["ErrorEnvelope"];
             };
         };
         /** @description The audit or repair job, started or (`reused`) already running. */
@@ -4321,28 +4345,28 @@ export interface components {
          * @description Stack id (`stk_…`).
          * @example stk_01JNR1Y6QK3G7W9T8E2M4B5C6D
          */
-        StackId: string;
+        StackIdParam: string;
         /**
          * @description Service id (`svc_…`).
          * @example svc_01JNR1Y6QK3G7W9T8E2M4B5C6E
          */
-        ServiceId: string;
+        ServiceIdParam: string;
         /**
          * @description Job id (`chk_…`, `dsc_…` or `job_…`).
          * @example chk_01JNR1Y6QK3G7W9T8E2M4B5C6F
          */
-        JobId: string;
+        JobIdParam: string;
         /**
          * @description Compose project name (the `com.docker.compose.project` label).
          * @example demo
          */
-        ProjectName: string;
+        ProjectNameParam: string;
         /** @description Which records to list by archive flag. */
-        ArchivedFilter: components["schemas"]["ArchivedFilter"];
+        ArchivedFilterParam: components["schemas"]["ArchivedFilter"];
         /** @description Resume after this event id (the larger of this and `Last-Event-ID` wins). */
-        AfterId: number;
+        AfterIdParam: number;
         /** @description Standard SSE resume header; the larger of this and `afterId` wins. */
-        LastEventId: string;
+        LastEventIdParam: string;
         /** @description The source's token (checked by the security scheme; declared for documentation). */
         WebhookTokenQuery: string;
     };
@@ -4407,7 +4431,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Which records to list by archive flag. */
-                archived?: components["parameters"]["ArchivedFilter"];
+                archived?: components["parameters"]["ArchivedFilterParam"];
             };
             header?: never;
             path?: never;
@@ -4476,9 +4500,10 @@ export interface operations {
                      *       }
                      *     }
                      */
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -4491,7 +4516,7 @@ export interface operations {
                  * @description Stack id (`stk_…`).
                  * @example stk_01JNR1Y6QK3G7W9T8E2M4B5C6D
                  */
-                stackId: components["parameters"]["StackId"];
+                stackId: components["parameters"]["StackIdParam"];
             };
             cookie?: never;
         };
@@ -4621,7 +4646,7 @@ export interface operations {
                  * @description Stack id (`stk_…`).
                  * @example stk_01JNR1Y6QK3G7W9T8E2M4B5C6D
                  */
-                stackId: components["parameters"]["StackId"];
+                stackId: components["parameters"]["StackIdParam"];
             };
             cookie?: never;
         };
@@ -4656,7 +4681,7 @@ export interface operations {
                  * @description Stack id (`stk_…`).
                  * @example stk_01JNR1Y6QK3G7W9T8E2M4B5C6D
                  */
-                stackId: components["parameters"]["StackId"];
+                stackId: components["parameters"]["StackIdParam"];
             };
             cookie?: never;
         };
@@ -4691,7 +4716,7 @@ export interface operations {
                  * @description Service id (`svc_…`).
                  * @example svc_01JNR1Y6QK3G7W9T8E2M4B5C6E
                  */
-                serviceId: components["parameters"]["ServiceId"];
+                serviceId: components["parameters"]["ServiceIdParam"];
             };
             cookie?: never;
         };
@@ -4726,7 +4751,7 @@ export interface operations {
                  * @description Service id (`svc_…`).
                  * @example svc_01JNR1Y6QK3G7W9T8E2M4B5C6E
                  */
-                serviceId: components["parameters"]["ServiceId"];
+                serviceId: components["parameters"]["ServiceIdParam"];
             };
             cookie?: never;
         };
@@ -4767,7 +4792,7 @@ export interface operations {
                  * @description Service id (`svc_…`).
                  * @example svc_01JNR1Y6QK3G7W9T8E2M4B5C6E
                  */
-                serviceId: components["parameters"]["ServiceId"];
+                serviceId: components["parameters"]["ServiceIdParam"];
             };
             cookie?: never;
         };
@@ -4803,7 +4828,7 @@ export interface operations {
                  * @description Service id (`svc_…`).
                  * @example svc_01JNR1Y6QK3G7W9T8E2M4B5C6E
                  */
-                serviceId: components["parameters"]["ServiceId"];
+                serviceId: components["parameters"]["ServiceIdParam"];
             };
             cookie?: never;
         };
@@ -4866,7 +4891,7 @@ export interface operations {
                  * @description Service id (`svc_…`).
                  * @example svc_01JNR1Y6QK3G7W9T8E2M4B5C6E
                  */
-                serviceId: components["parameters"]["ServiceId"];
+                serviceId: components["parameters"]["ServiceIdParam"];
             };
             cookie?: never;
         };
@@ -4902,6 +4927,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -4914,7 +4940,7 @@ export interface operations {
                  * @description Service id (`svc_…`).
                  * @example svc_01JNR1Y6QK3G7W9T8E2M4B5C6E
                  */
-                serviceId: components["parameters"]["ServiceId"];
+                serviceId: components["parameters"]["ServiceIdParam"];
             };
             cookie?: never;
         };
@@ -4957,7 +4983,7 @@ export interface operations {
                  * @description Service id (`svc_…`).
                  * @example svc_01JNR1Y6QK3G7W9T8E2M4B5C6E
                  */
-                serviceId: components["parameters"]["ServiceId"];
+                serviceId: components["parameters"]["ServiceIdParam"];
             };
             cookie?: never;
         };
@@ -4997,6 +5023,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -5129,11 +5156,11 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Resume after this event id (the larger of this and `Last-Event-ID` wins). */
-                afterId?: components["parameters"]["AfterId"];
+                afterId?: components["parameters"]["AfterIdParam"];
             };
             header?: {
                 /** @description Standard SSE resume header; the larger of this and `afterId` wins. */
-                "Last-Event-ID"?: components["parameters"]["LastEventId"];
+                "Last-Event-ID"?: components["parameters"]["LastEventIdParam"];
             };
             path?: never;
             cookie?: never;
@@ -5194,7 +5221,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Which records to list by archive flag. */
-                archived?: components["parameters"]["ArchivedFilter"];
+                archived?: components["parameters"]["ArchivedFilterParam"];
             };
             header?: never;
             path?: never;
@@ -5250,7 +5277,7 @@ export interface operations {
                  * @description Compose project name (the `com.docker.compose.project` label).
                  * @example demo
                  */
-                project: components["parameters"]["ProjectName"];
+                project: components["parameters"]["ProjectNameParam"];
             };
             cookie?: never;
         };
@@ -5285,7 +5312,7 @@ export interface operations {
                  * @description Compose project name (the `com.docker.compose.project` label).
                  * @example demo
                  */
-                project: components["parameters"]["ProjectName"];
+                project: components["parameters"]["ProjectNameParam"];
             };
             cookie?: never;
         };
@@ -5341,6 +5368,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -5374,6 +5402,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -5408,6 +5437,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -5503,11 +5533,11 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Resume after this event id (the larger of this and `Last-Event-ID` wins). */
-                afterId?: components["parameters"]["AfterId"];
+                afterId?: components["parameters"]["AfterIdParam"];
             };
             header?: {
                 /** @description Standard SSE resume header; the larger of this and `afterId` wins. */
-                "Last-Event-ID"?: components["parameters"]["LastEventId"];
+                "Last-Event-ID"?: components["parameters"]["LastEventIdParam"];
             };
             path?: never;
             cookie?: never;
@@ -5546,7 +5576,7 @@ export interface operations {
                  * @description Job id (`chk_…`, `dsc_…` or `job_…`).
                  * @example chk_01JNR1Y6QK3G7W9T8E2M4B5C6F
                  */
-                jobId: components["parameters"]["JobId"];
+                jobId: components["parameters"]["JobIdParam"];
             };
             cookie?: never;
         };
@@ -5635,18 +5665,18 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Resume after this event id (the larger of this and `Last-Event-ID` wins). */
-                afterId?: components["parameters"]["AfterId"];
+                afterId?: components["parameters"]["AfterIdParam"];
             };
             header?: {
                 /** @description Standard SSE resume header; the larger of this and `afterId` wins. */
-                "Last-Event-ID"?: components["parameters"]["LastEventId"];
+                "Last-Event-ID"?: components["parameters"]["LastEventIdParam"];
             };
             path: {
                 /**
                  * @description Job id (`chk_…`, `dsc_…` or `job_…`).
                  * @example chk_01JNR1Y6QK3G7W9T8E2M4B5C6F
                  */
-                jobId: components["parameters"]["JobId"];
+                jobId: components["parameters"]["JobIdParam"];
             };
             cookie?: never;
         };
@@ -5764,6 +5794,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -5801,6 +5832,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -5855,6 +5887,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -5899,6 +5932,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -6008,6 +6042,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -6062,6 +6097,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -6121,6 +6157,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -6149,6 +6186,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["GithubPackagesRepoNotTracked"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -6176,6 +6214,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -6208,6 +6247,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["Unprocessable"];
             500: components["responses"]["GithubPackagesUpstreamError"];
         };
@@ -6241,6 +6281,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -6273,6 +6314,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["Unprocessable"];
             500: components["responses"]["GithubPackagesUpstreamError"];
         };
@@ -6335,11 +6377,11 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Resume after this event id (the larger of this and `Last-Event-ID` wins). */
-                afterId?: components["parameters"]["AfterId"];
+                afterId?: components["parameters"]["AfterIdParam"];
             };
             header?: {
                 /** @description Standard SSE resume header; the larger of this and `afterId` wins. */
-                "Last-Event-ID"?: components["parameters"]["LastEventId"];
+                "Last-Event-ID"?: components["parameters"]["LastEventIdParam"];
             };
             path?: never;
             cookie?: never;
@@ -6434,9 +6476,10 @@ export interface operations {
                      *       }
                      *     }
                      */
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -6472,6 +6515,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -6504,6 +6548,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -6531,6 +6576,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -6580,7 +6626,7 @@ export interface operations {
                      *       }
                      *     }
                      */
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /**
@@ -6592,9 +6638,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -6664,6 +6711,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["WebhookUnauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -6706,6 +6754,7 @@ export interface operations {
             202: components["responses"]["RegistryPushAccepted"];
             400: components["responses"]["RegistryPushRejected"];
             401: components["responses"]["WebhookUnauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -6748,6 +6797,7 @@ export interface operations {
             202: components["responses"]["RegistryPushAccepted"];
             400: components["responses"]["RegistryPushRejected"];
             401: components["responses"]["WebhookUnauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -6786,6 +6836,7 @@ export interface operations {
             202: components["responses"]["RegistryPushAccepted"];
             400: components["responses"]["RegistryPushRejected"];
             401: components["responses"]["WebhookUnauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -6820,6 +6871,7 @@ export interface operations {
             202: components["responses"]["RegistryPushAccepted"];
             400: components["responses"]["RegistryPushRejected"];
             401: components["responses"]["WebhookUnauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -6906,6 +6958,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -7056,6 +7109,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };

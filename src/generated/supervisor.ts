@@ -144,7 +144,7 @@ export interface components {
         SupervisorError: {
             error: {
                 /** @enum {string} */
-                code: "invalid_argument" | "auth_required" | "not_found" | "conflict" | "internal" | "not_implemented";
+                code: "invalid_argument" | "auth_required" | "not_found" | "method_not_allowed" | "conflict" | "internal" | "not_implemented" | "payload_too_large";
                 /** @description Short English explanation. */
                 message: string;
                 /** @description Structured context; `{}` when there is none. */
@@ -352,6 +352,26 @@ export interface components {
                 "application/json": components["schemas"]["SupervisorAuthRequiredError"];
             };
         };
+        /** @description The request body is larger than 1 MiB (`payload_too_large`), refused after authentication. */
+        SupervisorPayloadTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": {
+                 *         "code": "payload_too_large",
+                 *         "message": "request body exceeds 1048576 bytes",
+                 *         "details": {
+                 *           "limitBytes": 1048576
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["SupervisorError"];
+            };
+        };
         /** @description Unexpected failure (`internal`); no internals are exposed. */
         SupervisorInternalError: {
             headers: {
@@ -505,6 +525,7 @@ export interface operations {
                     "application/json": components["schemas"]["SupervisorError"];
                 };
             };
+            413: components["responses"]["SupervisorPayloadTooLarge"];
             500: components["responses"]["SupervisorInternalError"];
         };
     };
@@ -551,6 +572,7 @@ export interface operations {
                     "application/json": components["schemas"]["SupervisorError"];
                 };
             };
+            413: components["responses"]["SupervisorPayloadTooLarge"];
             500: components["responses"]["SupervisorInternalError"];
         };
     };

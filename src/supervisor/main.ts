@@ -1,6 +1,6 @@
-import { createServer } from 'node:http';
 import { dirname, resolve } from 'node:path';
 import { ConfigError } from '../config.js';
+import { createListener } from '../http/listener.js';
 import { createLogger } from '../logger.js';
 import { createSupervisorApp } from './app.js';
 import { loadSupervisorConfig } from './config.js';
@@ -37,7 +37,7 @@ async function main(): Promise<void> {
     logger,
   });
   const app = await createSupervisorApp({ config, logger, upgrade });
-  const server = createServer(app);
+  const server = createListener(app);
   server.on('error', (error) => {
     process.stderr.write(`dockrev-supervisor: cannot listen on ${config.http.host}:${config.http.port}: ${error.message}\n`);
     process.exit(1);

@@ -29,7 +29,7 @@ export {
   type WebhookState,
 } from './github-packages.js';
 export { type IgnoreRule } from './ignore-rules.js';
-export { type BackupMode, decodeJobsCursor, encodeJobsCursor, InvalidJobsCursorError, type Job, type JobLog, type JobScope, type JobStatus, type JobSummary, type NewJob } from './jobs.js';
+export { type BackupMode, decodeJobsCursor, encodeJobsCursor, InvalidJobsCursorError, type Job, type JobLog, type JobScope, type JobStatus, type JobSummary, type NewJob, type RunningJobOwner } from './jobs.js';
 export { type DeliveryAttempt, type DeliveryListQuery, type NewNotificationDelivery, type NotificationDelivery, type NotificationDeliveryStatus } from './notification-deliveries.js';
 export { type ChannelOptions, DEFAULT_NOTIFICATION_SETTINGS, type NotificationChannelKey, type NotificationEventSwitches, type NotificationSettings, type NotificationTemplate, type WebPushSubscription } from './notifications.js';
 export {

@@ -1,4 +1,4 @@
-import { parseCidr, type Cidr } from './cidr.js';
+import proxyaddr from 'proxy-addr';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { projectRoot } from './spec.js';
@@ -59,7 +59,8 @@ export interface AuthConfig {
   allowedGroup?: string;
   allowAnonymousInDev: boolean;
   /** When set, identity headers are honoured only from these peers. */
-  trustedProxies?: Cidr[];
+  /** Addresses, CIDR ranges or proxy-addr's names (`loopback`, `linklocal`, `uniquelocal`). */
+  trustedProxies?: string[];
 }
 
 export class ConfigError extends Error {
@@ -190,15 +191,23 @@ export function packageInfo(): PackageInfo {
   return { version: pkg.version ?? '0.0.0', repository, author: pkg.author, homepage: pkg.homepage };
 }
 
+function trustedProxyEntryValid(entry: string): boolean {
+  try {
+    proxyaddr.compile(entry);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The DOCKREV_AUTH_* variables, shared by the API and the supervisor. */
 export function readAuthConfig(read: EnvReader): AuthConfig {
-  let trustedProxies: Cidr[] | undefined;
+  let trustedProxies: string[] | undefined;
   const proxiesRaw = read.string('DOCKREV_AUTH_TRUSTED_PROXIES');
   if (proxiesRaw) {
     trustedProxies = [];
     for (const entry of proxiesRaw.split(',').map((part) => part.trim()).filter(Boolean)) {
-      const cidr = parseCidr(entry);
-      if (cidr) trustedProxies.push(cidr);
+      if (trustedProxyEntryValid(entry)) trustedProxies.push(entry);
       else read.problem('DOCKREV_AUTH_TRUSTED_PROXIES', `'${entry}' is not an IP address or CIDR range`);
     }
   }

@@ -24,6 +24,33 @@ describe('process start-up and restarts', () => {
     assert.match(exit.stderr, /DOCKREV_AUTH_TRUSTED_PROXIES/);
   });
 
+  it('warns at start-up when an allowlist is set without trusted proxies, and not once they are set', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dockrev-unguarded-'));
+    const logsOf = async (env: Record<string, string>) => {
+      const port = await freePort();
+      const server = runServer({ DOCKREV_HTTP_ADDR: `127.0.0.1:${port}`, DOCKREV_DB_PATH: join(dir, `${port}.sqlite3`), DOCKREV_AUTH_ALLOWED_USER: 'ops', ...env });
+      let stdout = '';
+      server.child.stdout.on('data', (chunk) => (stdout += chunk));
+      try {
+        await waitForHealth(port);
+      } finally {
+        server.child.kill('SIGTERM');
+        await server.exited;
+      }
+      return stdout;
+    };
+    try {
+      const unguarded = await logsOf({});
+      const warning = unguarded.split('\n').find((line) => line.includes('DOCKREV_AUTH_TRUSTED_PROXIES'));
+      assert.ok(warning, unguarded);
+      assert.equal(JSON.parse(warning).level, 40, 'a warning');
+      assert.match(warning, /any client that reaches this port can send X-Forwarded-User/);
+      assert.doesNotMatch(await logsOf({ DOCKREV_AUTH_TRUSTED_PROXIES: '127.0.0.1' }), /DOCKREV_AUTH_TRUSTED_PROXIES is not/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('exits with a clear message when the database is unreachable', async () => {
     const port = await freePort();
     const { exited } = runServer({ DATABASE_URL: `postgres://dockrev:dockrev@127.0.0.1:${port}/dockrev` });

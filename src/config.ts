@@ -200,6 +200,20 @@ function trustedProxyEntryValid(entry: string): boolean {
   }
 }
 
+/**
+ * With an allowlist but no trusted-proxy list, whoever reaches the port can send the identity
+ * header and is admitted: the proxy must be the only way in, and Dockrev should be told which
+ * peer it is. Logged at start-up and shown in the deploy-check report.
+ */
+export function unguardedIdentityWarning(auth: AuthConfig): string | undefined {
+  if (!(auth.allowedUser || auth.allowedGroup) || auth.trustedProxies) return undefined;
+  return (
+    `an allowlist is set but DOCKREV_AUTH_TRUSTED_PROXIES is not: any client that reaches this port can send ` +
+    `${auth.forwardHeaderName} / ${auth.groupHeaderName} and be admitted. Set DOCKREV_AUTH_TRUSTED_PROXIES to the ` +
+    `address or range of your forward-auth proxy, and publish the port only to it`
+  );
+}
+
 /** The DOCKREV_AUTH_* variables, shared by the API and the supervisor. */
 export function readAuthConfig(read: EnvReader): AuthConfig {
   let trustedProxies: string[] | undefined;

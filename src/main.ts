@@ -1,4 +1,4 @@
-import { ConfigError, IGNORED_LEGACY_VARIABLES, loadConfig } from './config.js';
+import { ConfigError, IGNORED_LEGACY_VARIABLES, loadConfig, unguardedIdentityWarning } from './config.js';
 import { Engine } from './engine/engine.js';
 import { createApp } from './app.js';
 import { createListener } from './http/listener.js';
@@ -20,6 +20,8 @@ async function main(): Promise<void> {
   for (const name of IGNORED_LEGACY_VARIABLES) {
     if (process.env[name]) logger.warn({ variable: name }, `${name} is no longer used and is ignored`);
   }
+  const unguarded = unguardedIdentityWarning(config.auth);
+  if (unguarded) logger.warn({ variable: 'DOCKREV_AUTH_TRUSTED_PROXIES' }, unguarded);
 
   let store;
   try {

@@ -791,7 +791,7 @@ export interface paths {
          * @description Creates a rule that hides matching candidate tags of one service from update counts and
          *     stack/all update selection; it takes effect at the next check of that service.
          *     Matching is applied to the candidate tag: `exact` (equal), `prefix` (starts with),
-         *     `regex` (unanchored search), `semver` (a requirement such as `>=5.3, <5.4`; a leading `v`
+         *     `regex` (unanchored search), `semver` (a range in the standard npm syntax such as `>=5.3 <5.4`, `^1.2` or `1.2.x || 2.0.x`; commas also join comparators; a leading `v`
          *     is stripped and `X` / `X.Y` are read as `X.0.0` / `X.Y.0`). An invalid regex or semver
          *     requirement is accepted and simply never matches; the service's existence is not
          *     checked. Handler validation (`400 invalid_argument`): "scope.serviceId must not be empty".
@@ -1702,7 +1702,9 @@ export interface paths {
          *     `401 auth_required`.
          *
          *     Checks, in order: `core.forward_auth_authorization_config`,
-         *     `core.forward_auth_request_authorization`, `core.docker_engine` (`docker info`),
+         *     `core.forward_auth_request_authorization`, `core.forward_auth_trusted_proxies` (`warn`
+         *     while an allowlist is set without `DOCKREV_AUTH_TRUSTED_PROXIES`: anyone reaching the port
+         *     could send the identity headers), `core.docker_engine` (`docker info`),
          *     `core.compose_access` (every Compose and env file of active stacks and discovered projects
          *     absolute and readable; none known fails), `core.service_image_ref_valid`,
          *     `core.update_executor_ready` (`<compose bin> version`), `feature.registry_auth`, then one

@@ -1,5 +1,5 @@
 import { dirname, resolve } from 'node:path';
-import { ConfigError } from '../config.js';
+import { ConfigError, unguardedIdentityWarning } from '../config.js';
 import { createListener } from '../http/listener.js';
 import { createLogger } from '../logger.js';
 import { createSupervisorApp } from './app.js';
@@ -20,6 +20,8 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config).child({ service: 'dockrev-supervisor' });
+  const unguarded = unguardedIdentityWarning(config.auth);
+  if (unguarded) logger.warn({ variable: 'DOCKREV_AUTH_TRUSTED_PROXIES' }, unguarded);
   const statePath = resolve(config.statePath);
   const runtime = new DockerTarget({
     target: config.target,

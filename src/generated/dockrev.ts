@@ -3036,7 +3036,7 @@ export interface components {
             enabled: boolean;
             /** @enum {integer} */
             sampleIntervalSeconds: 10 | 30 | 60 | 300;
-            retentionDays: number;
+            readonly retentionDays: number;
         };
         SettingsSchedule: {
             enabled: boolean;
@@ -3131,15 +3131,15 @@ export interface components {
             backup: components["schemas"]["SettingsBackup"];
             resourceMonitor: components["schemas"]["SettingsResourceMonitor"];
             schedules: components["schemas"]["SettingsSchedules"];
-            auth: components["schemas"]["SettingsAuth"];
+            readonly auth: components["schemas"]["SettingsAuth"];
             instance: components["schemas"]["SettingsInstance"];
         };
         SettingsResourceMonitorInput: {
             enabled: boolean;
             /** @description One of 10, 30, 60, 300 (checked by the handler). */
             sampleIntervalSeconds: number;
-            /** @description Accepted so a GET body can be sent back; ignored. */
-            retentionDays?: number;
+            /** @description Read-only (from `GET`); accepted so a GET body can be sent back, and ignored. */
+            readonly retentionDays?: number;
         };
         /** @description An omitted schedule keeps its stored value. */
         SettingsSchedulesInput: {
@@ -3190,9 +3190,9 @@ export interface components {
         GithubPackagesTarget: {
             /** @description The input as entered (unique). */
             input: string;
-            kind: components["schemas"]["GithubPackagesTargetKind"];
-            owner: string;
-            warnings: string[];
+            readonly kind: components["schemas"]["GithubPackagesTargetKind"];
+            readonly owner: string;
+            readonly warnings: string[];
         };
         /**
          * @description `"******"` when stored, `null` otherwise.
@@ -3222,10 +3222,10 @@ export interface components {
             /** @description URL GitHub delivers to (empty when unset; may hold a non-http scheme the deploy check flags). */
             callbackUrl: string;
             targets: components["schemas"]["GithubPackagesTarget"][];
-            reposTotal: number;
-            reposSelectedTotal: number;
-            patMasked: components["schemas"]["GithubPackagesMask"];
-            secretMasked: components["schemas"]["GithubPackagesMask"];
+            readonly reposTotal: number;
+            readonly reposSelectedTotal: number;
+            readonly patMasked: components["schemas"]["GithubPackagesMask"];
+            readonly secretMasked: components["schemas"]["GithubPackagesMask"];
         };
         /**
          * @example {
@@ -3240,9 +3240,15 @@ export interface components {
             enabled: boolean;
             /** @description Must parse as a URL (checked by the handler, `"invalid callbackUrl"`). */
             callbackUrl: string;
-            /** @description Replaces every target when present. */
+            /** @description Replaces every target when present (a `GET` body's targets, read-only fields and all, are taken back as they are). */
             targets?: {
                 input: string;
+                /** @description Read-only; ignored. */
+                readonly kind?: components["schemas"]["GithubPackagesTargetKind"];
+                /** @description Read-only; ignored. */
+                readonly owner?: string;
+                /** @description Read-only; ignored. */
+                readonly warnings?: string[];
             }[];
             /** @description Upserts tracked repositories when present. */
             repos?: {
@@ -3252,6 +3258,14 @@ export interface components {
             }[];
             /** @description GitHub PAT; omitted, `null`, blank or the mask keep the stored one. */
             pat?: string | null;
+            /** @description Read-only (from `GET`); accepted and ignored. */
+            readonly reposTotal?: number;
+            /** @description Read-only (from `GET`); accepted and ignored. */
+            readonly reposSelectedTotal?: number;
+            /** @description Read-only (from `GET`); accepted and ignored. */
+            readonly patMasked?: components["schemas"]["GithubPackagesMask"];
+            /** @description Read-only (from `GET`); accepted and ignored. */
+            readonly secretMasked?: components["schemas"]["GithubPackagesMask"];
         };
         /**
          * @description `all` (also the empty string), `selected` or `unselected`.
@@ -3856,14 +3870,14 @@ export interface components {
         RegistryWebhookSourceView: {
             enabled: boolean;
             /** @description `******` when a token is stored, `null` otherwise. */
-            tokenMasked: string | null;
+            readonly tokenMasked: string | null;
             /**
              * @description `authorization_header`: `Authorization: Bearer <token>`; `query`: `?token=<token>` in the URL.
              * @enum {string}
              */
-            tokenIn: "authorization_header" | "query";
+            readonly tokenIn: "authorization_header" | "query";
             /** @description The URL to configure in the registry (`null` until `instance.publicBaseUrl` is set); for query sources with the token masked. */
-            callbackUrl: string | null;
+            readonly callbackUrl: string | null;
         };
         RegistryWebhookHostAlias: {
             /**
@@ -3893,7 +3907,7 @@ export interface components {
             quay: {
                 /** @description Base URL of the Quay instance whose API manages the notifications (`https://quay.io`). */
                 apiBaseUrl: string | null;
-                oauthTokenMasked: string | null;
+                readonly oauthTokenMasked: string | null;
                 /**
                  * @description The registry host (as image references name it) whose repositories this API
                  *     manages; `null`: the API's own host when it is a Quay host, else every Quay host
@@ -3902,8 +3916,8 @@ export interface components {
                 registryHost: string | null;
                 audit: components["schemas"]["QuayAuditSchedule"];
             };
-            /** @description `settings.instance.publicBaseUrl`, which the callback URLs are built from. */
-            publicBaseUrl: string | null;
+            /** @description `settings.instance.publicBaseUrl`, which the callback URLs are built from (set it with `PUT /api/settings`). */
+            readonly publicBaseUrl: string | null;
         };
         RegistryWebhookSourceUpdate: {
             enabled: boolean;
@@ -3914,6 +3928,15 @@ export interface components {
              * @default false
              */
             rotateToken: boolean;
+            /** @description Read-only (from `GET`); accepted and ignored. */
+            readonly tokenMasked?: string | null;
+            /**
+             * @description Read-only (from `GET`); accepted and ignored.
+             * @enum {string}
+             */
+            readonly tokenIn?: "authorization_header" | "query";
+            /** @description Read-only (from `GET`); accepted and ignored. */
+            readonly callbackUrl?: string | null;
         };
         RegistryWebhookSettingsUpdate: {
             sources?: {
@@ -3928,7 +3951,11 @@ export interface components {
                 oauthToken?: string | null;
                 registryHost?: string | null;
                 audit?: components["schemas"]["QuayAuditSchedule"];
+                /** @description Read-only (from `GET`); accepted and ignored (send `oauthToken` to change the token). */
+                readonly oauthTokenMasked?: string | null;
             };
+            /** @description Read-only (from `GET`; it is `settings.instance.publicBaseUrl`); accepted and ignored. */
+            readonly publicBaseUrl?: string | null;
         };
         RevealedToken: {
             token: string;
@@ -4079,10 +4106,12 @@ export interface components {
              * Format: date-time
              * @description Last change; `null` when never saved.
              */
-            updatedAt: string | null;
+            readonly updatedAt: string | null;
         };
         DeployWelcomeUpdate: {
             neverAutoOpen: boolean;
+            /** @description Read-only (from `GET`); accepted and ignored. */
+            readonly updatedAt?: string | null;
         };
         DeployWelcomeUpdateResult: {
             /** @constant */

@@ -2292,7 +2292,7 @@ export interface components {
              * @default ui
              * @enum {string}
              */
-            reason: "ui" | "webhook" | "schedule";
+            reason?: "ui" | "webhook" | "schedule";
         };
         CheckCreated: {
             checkId: components["schemas"]["JobId"];
@@ -2319,7 +2319,7 @@ export interface components {
              * @default ui
              * @enum {string}
              */
-            reason: "ui" | "schedule";
+            reason?: "ui" | "schedule";
         };
         /**
          * @example {
@@ -2356,7 +2356,7 @@ export interface components {
              * @description Skip pulling the target tag and re-tagging the configured ref after the update.
              * @default false
              */
-            skipTagFollowups: boolean;
+            skipTagFollowups?: boolean;
         };
         /**
          * @description Field presence rules depend on `scope` and are enforced by the handler in a fixed order
@@ -2409,14 +2409,14 @@ export interface components {
              * @description Update even when the candidate does not provide the host platform.
              * @default false
              */
-            allowArchMismatch: boolean;
+            allowArchMismatch?: boolean;
             backupMode?: components["schemas"]["BackupMode"];
             /**
              * @description Who asked for the update (non-`ui` reasons skip semver downgrades).
              * @default ui
              * @enum {string}
              */
-            reason: "ui" | "webhook" | "schedule" | "auto_policy";
+            reason?: "ui" | "webhook" | "schedule" | "auto_policy";
         };
         /**
          * @description `queued` only for GitHub webhook jobs waiting for a worker.
@@ -2657,7 +2657,7 @@ export interface components {
          */
         IgnoreRuleCreateRequest: {
             /** @default true */
-            enabled: boolean;
+            enabled?: boolean;
             scope: components["schemas"]["IgnoreRuleScope"];
             match: components["schemas"]["IgnoreRuleMatch"];
             note?: string | null;
@@ -3559,7 +3559,7 @@ export interface components {
         };
         GithubPackagesSyncRequest: {
             /** @default false */
-            dryRun: boolean;
+            dryRun?: boolean;
             /** @description Only these selected repositories (`owner/repo`, case-insensitive). */
             repos?: string[];
             /** @description Accepted for compatibility; currently ignored. */
@@ -3658,7 +3658,7 @@ export interface components {
              */
             pullTags?: string[];
             /** @default false */
-            skipTagFollowups: boolean;
+            skipTagFollowups?: boolean;
         };
         WebhookTriggerRequest: {
             /** @enum {string} */
@@ -3672,7 +3672,7 @@ export interface components {
              * @description Update even when the candidate does not list the host platform.
              * @default false
              */
-            allowArchMismatch: boolean;
+            allowArchMismatch?: boolean;
             backupMode?: components["schemas"]["BackupMode"];
             /** @description Required for `action=update`; exactly the services the scope selects. */
             targets?: components["schemas"]["WebhookUpdateTarget"][];
@@ -3927,7 +3927,7 @@ export interface components {
              * @description Replace the stored token with a newly generated one.
              * @default false
              */
-            rotateToken: boolean;
+            rotateToken?: boolean;
             /** @description Read-only (from `GET`); accepted and ignored. */
             readonly tokenMasked?: string | null;
             /**

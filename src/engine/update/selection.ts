@@ -3,7 +3,7 @@ import type { Service, Stack } from '../../store/index.js';
 import semver from 'semver';
 
 export type UpdateScope = components['schemas']['Scope'];
-export type UpdateReason = components['schemas']['UpdateRequest']['reason'];
+export type UpdateReason = NonNullable<components['schemas']['UpdateRequest']['reason']>;
 
 export interface SelectionOptions {
   /** The service of a `service`-scope update. */

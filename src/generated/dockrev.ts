@@ -688,8 +688,9 @@ export interface paths {
          *       percent, plannedCurrent, plannedTotal, plannedPercent, currentTarget?, download?,
          *       updatedAt}` (see `JobProgress`), `{type: "job_enqueued", jobType, op, target, jobId,
          *       ts}`, the runtime-scan events `runtime_scan_started`, `runtime_scan_service`,
-         *       `runtime_scan_finished`; a stored message that is not a JSON object becomes
-         *       `{type: "job_event", jobId, ts, raw}`.
+         *       `runtime_scan_finished`, `job_finished` (a job is over: `{type, jobId, ts, status,
+         *       jobType, finishedAt}`); a stored message that is not a JSON object becomes
+         *       `{type: "job_event", jobId, ts, raw}`. `AllJobsStreamFrame` describes each frame.
          *     * `job_events_error` — `{type: "job_events_error", error}`; the stream closes after it.
          */
         get: operations["streamJobEvents"];
@@ -758,11 +759,14 @@ export interface paths {
          *       with the stored JSON as data: `job_progress` (`{type, jobId, ts, phase, message,
          *       current, total, percent, plannedCurrent, plannedTotal, plannedPercent, currentTarget?,
          *       download?, updatedAt}`), `runtime_scan_started`, `runtime_scan_service`,
-         *       `runtime_scan_finished`, `job_enqueued`, `ghcr_repo_deleted`, …
+         *       `runtime_scan_finished`, `job_enqueued`, `ghcr_repo_deleted`.
+         *     * `job_finished` — `{type: "job_finished", jobId, ts, status, jobType, finishedAt}`: the job
+         *       is over; the stream closes right after it. A job that ended without writing one (at a
+         *       restart, or ended by the reconciler because its owner was gone) gets it without `id`
+         *       once the stored rows are read.
          *     * `job_events_error` — `{type: "job_events_error", error}`; the stream closes after it.
          *
-         *     The stream closes after `runtime_scan_finished`, or once the job has finished and no new
-         *     row arrived for about 5 s.
+         *     Each frame's `data` is described by `JobStreamFrame` (one schema per event name).
          */
         get: operations["streamJobEventsById"];
         put?: never;
@@ -2250,6 +2254,56 @@ export interface components {
             /** @description Rows matching the filters. */
             total: number;
         };
+        /** @description A snapshot task's life (`task_enqueued`, `task_started`, `task_progress`, `task_finished`). */
+        VersionInferenceTaskEventData: {
+            /** @enum {string} */
+            type: "task_enqueued" | "task_started" | "task_progress" | "task_finished";
+            ts: components["schemas"]["Timestamp"];
+            key: string;
+            imageRepo: string;
+            digest: string;
+            hostPlatform: string;
+            reason?: string;
+            /** @enum {string} */
+            status?: "success" | "error";
+        } & {
+            [key: string]: unknown;
+        };
+        VersionInferenceGcEventData: {
+            /** @constant */
+            type: "gc_ran";
+            ts: components["schemas"]["Timestamp"];
+            cutoff: string;
+            deleted: number;
+            durationMs: number;
+            ok: boolean;
+            error?: string;
+        };
+        VersionInferenceResyncEventData: {
+            /** @constant */
+            type: "resync_required";
+            ts: components["schemas"]["Timestamp"];
+            requestedAfterId: number;
+            oldestAvailableId: number;
+            latestEventId: number;
+            /** @constant */
+            reason: "buffer_overflow";
+        };
+        VersionInferenceErrorEventData: {
+            /** @constant */
+            type: "error";
+            error: string;
+        };
+        /**
+         * @description One frame of `GET /api/version-inference/events`: the `event:` line is always
+         *     `version_inference_event`; `data.type` tells the kind.
+         */
+        VersionInferenceStreamFrame: {
+            id?: number;
+            /** @constant */
+            event: "version_inference_event";
+            data: components["schemas"]["VersionInferenceTaskEventData"] | components["schemas"]["VersionInferenceGcEventData"] | components["schemas"]["VersionInferenceResyncEventData"] | components["schemas"]["VersionInferenceErrorEventData"];
+        };
         DiscoveryProject: {
             /**
              * @description The Compose project name (`com.docker.compose.project` label).
@@ -2533,7 +2587,7 @@ export interface components {
          *     quay_notifications `{op, callbackUrl (token masked), repositories: [{repository, state,
          *     …}], counts, progress}`; checks a registry push asked for add `source`, `registry`,
          *     `repo`, `eventId`, `eventIds`; failures `{error, progress}`; terminated jobs carry `terminated: {reason}`
-         *     (`stale_check`, `server_restart`).
+         *     (`stale_check`, `server_restart`, `owner_gone`: the process running it stopped beating, `outcome_not_recorded`: its end could not be written while the database was away).
          */
         JobSummary: {
             progress?: components["schemas"]["JobProgress"];
@@ -2579,6 +2633,118 @@ export interface components {
             /** @description Present when more jobs match; pass as `cursor`. */
             nextCursor?: string;
         };
+        /** @description The frame's `id:` line (resume with it as `afterId` or `Last-Event-ID`). */
+        StreamFrameId: number;
+        /** @description What every stored job event carries. */
+        JobEventFields: {
+            type: string;
+            jobId: string;
+            ts: components["schemas"]["Timestamp"];
+        };
+        /** @description The job's progress (`JobProgress` fields with `type`, `jobId`, `ts`). */
+        JobProgressEventData: components["schemas"]["JobEventFields"] & {
+            /** @constant */
+            type: "job_progress";
+            phase: string;
+            message: string;
+            current: number;
+            total: number;
+            percent: number;
+            plannedCurrent?: number;
+            plannedTotal?: number;
+            plannedPercent?: number | null;
+            currentTarget?: string;
+            download?: components["schemas"]["JobDownloadProgress"];
+            updatedAt: components["schemas"]["Timestamp"];
+        };
+        /** @description A queued job (GitHub webhook work) entered the queue. */
+        JobEnqueuedEventData: components["schemas"]["JobEventFields"] & {
+            /** @constant */
+            type: "job_enqueued";
+            jobType: components["schemas"]["JobType"];
+        };
+        RuntimeScanStartedEventData: components["schemas"]["JobEventFields"] & {
+            /** @constant */
+            type: "runtime_scan_started";
+            scope: components["schemas"]["Scope"];
+            stackId?: string;
+            serviceId?: string;
+            reason?: string;
+            hostPlatform?: string;
+        };
+        /** @description One service's runtime digest as the scan read it. */
+        RuntimeScanServiceEventData: components["schemas"]["JobEventFields"] & {
+            /** @constant */
+            type: "runtime_scan_service";
+        };
+        RuntimeScanFinishedEventData: components["schemas"]["JobEventFields"] & {
+            /** @constant */
+            type: "runtime_scan_finished";
+            /**
+             * @description Present when the scan failed.
+             * @constant
+             */
+            status?: "failed";
+            summary: {
+                [key: string]: unknown;
+            };
+        };
+        /** @description A tracked repository vanished on GitHub and its hooks were forgotten. */
+        GhcrRepoDeletedEventData: components["schemas"]["JobEventFields"] & {
+            /** @constant */
+            type: "ghcr_repo_deleted";
+            repo: string;
+            deletedHookIds?: number[];
+        };
+        /**
+         * @description The job is over; its row holds this status. The last frame of a job's stream: the server
+         *     closes the stream right after it.
+         */
+        JobFinishedEventData: {
+            /** @constant */
+            type: "job_finished";
+            jobId: string;
+            ts: components["schemas"]["Timestamp"];
+            /** @enum {string} */
+            status: "success" | "failed" | "rolled_back";
+            jobType?: string;
+            finishedAt: components["schemas"]["Timestamp"];
+        };
+        /** @description A stored event row that is not a JSON object, as text. */
+        JobRawEventData: {
+            /** @enum {string} */
+            type: "event" | "job_event";
+            jobId: string;
+            ts: components["schemas"]["Timestamp"];
+            raw: string;
+        };
+        /** @description A structured job event, by its `type`. */
+        JobStructuredEventData: components["schemas"]["JobProgressEventData"] | components["schemas"]["JobEnqueuedEventData"] | components["schemas"]["RuntimeScanStartedEventData"] | components["schemas"]["RuntimeScanServiceEventData"] | components["schemas"]["RuntimeScanFinishedEventData"] | components["schemas"]["GhcrRepoDeletedEventData"] | components["schemas"]["JobFinishedEventData"] | components["schemas"]["JobRawEventData"];
+        JobEventFrame: {
+            id: components["schemas"]["StreamFrameId"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "job_event";
+            data: components["schemas"]["JobStructuredEventData"];
+        };
+        /** @description Reading the store failed; the stream closes after this frame. */
+        JobEventsErrorData: {
+            /** @constant */
+            type: "job_events_error";
+            error: string;
+        };
+        JobEventsErrorFrame: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "job_events_error";
+            data: components["schemas"]["JobEventsErrorData"];
+        };
+        /** @description One frame of `GET /api/jobs/events` (see `JobStreamFrame` for the wire format). */
+        AllJobsStreamFrame: components["schemas"]["JobEventFrame"] | components["schemas"]["JobEventsErrorFrame"];
         JobLog: {
             /** @description Global, increasing log row id (the SSE event id). */
             id: number;
@@ -2618,6 +2784,105 @@ export interface components {
         JobDetailResponse: {
             job: components["schemas"]["JobDetail"];
         };
+        /** @description A plain log row of the job. */
+        JobLogEventData: {
+            /** @constant */
+            type: "job_log";
+            jobId: string;
+            ts: components["schemas"]["Timestamp"];
+            /** @enum {string} */
+            level: "info" | "warn" | "error";
+            msg: string;
+        };
+        JobLogFrame: {
+            id: components["schemas"]["StreamFrameId"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "job_log";
+            data: components["schemas"]["JobLogEventData"];
+        };
+        JobProgressFrame: {
+            id: components["schemas"]["StreamFrameId"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "job_progress";
+            data: components["schemas"]["JobProgressEventData"];
+        };
+        JobEnqueuedFrame: {
+            id: components["schemas"]["StreamFrameId"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "job_enqueued";
+            data: components["schemas"]["JobEnqueuedEventData"];
+        };
+        RuntimeScanStartedFrame: {
+            id: components["schemas"]["StreamFrameId"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "runtime_scan_started";
+            data: components["schemas"]["RuntimeScanStartedEventData"];
+        };
+        RuntimeScanServiceFrame: {
+            id: components["schemas"]["StreamFrameId"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "runtime_scan_service";
+            data: components["schemas"]["RuntimeScanServiceEventData"];
+        };
+        RuntimeScanFinishedFrame: {
+            id: components["schemas"]["StreamFrameId"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "runtime_scan_finished";
+            data: components["schemas"]["RuntimeScanFinishedEventData"];
+        };
+        GhcrRepoDeletedFrame: {
+            id: components["schemas"]["StreamFrameId"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "ghcr_repo_deleted";
+            data: components["schemas"]["GhcrRepoDeletedEventData"];
+        };
+        /** @description The last frame. A job that ended without writing its own (ended at a restart or by the reconciler) gets one without `id`. */
+        JobFinishedFrame: {
+            id?: components["schemas"]["StreamFrameId"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "job_finished";
+            data: components["schemas"]["JobFinishedEventData"];
+        };
+        JobRawEventFrame: {
+            id: components["schemas"]["StreamFrameId"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "event";
+            data: {
+                [key: string]: unknown;
+            };
+        };
+        /**
+         * @description One frame of `GET /api/jobs/{jobId}/events`: `event` is the frame's `event:` line, `data`
+         *     its JSON `data:` line, `id` its `id:` line.
+         */
+        JobStreamFrame: components["schemas"]["JobLogFrame"] | components["schemas"]["JobProgressFrame"] | components["schemas"]["JobEnqueuedFrame"] | components["schemas"]["RuntimeScanStartedFrame"] | components["schemas"]["RuntimeScanServiceFrame"] | components["schemas"]["RuntimeScanFinishedFrame"] | components["schemas"]["GhcrRepoDeletedFrame"] | components["schemas"]["JobFinishedFrame"] | components["schemas"]["JobRawEventFrame"] | components["schemas"]["JobEventsErrorFrame"];
         IgnoreRuleScope: {
             /** @enum {string} */
             type: "service";
@@ -3485,26 +3750,7 @@ export interface components {
         };
         /** @enum {string} */
         GithubPackagesDeliveryDecision: "processed" | "ignored" | "rejected";
-        /**
-         * @example {
-         *       "deliveryId": "72d3162e-cc78-11e3-81ab-4c9367dc0958",
-         *       "receivedAt": "2026-03-05T08:12:45.123Z",
-         *       "firstReceivedAt": "2026-03-05T08:12:45.123Z",
-         *       "owner": "acme",
-         *       "repo": "web",
-         *       "fullName": "acme/web",
-         *       "event": "package",
-         *       "action": "published",
-         *       "decision": "processed",
-         *       "responseStatus": 202,
-         *       "jobId": "chk_01JNR1Y6QK3G7W9T8E2M4B5C6F",
-         *       "jobIds": [
-         *         "chk_01JNR1Y6QK3G7W9T8E2M4B5C6F"
-         *       ],
-         *       "attemptCount": 1
-         *     }
-         */
-        GithubPackagesDelivery: {
+        GithubPackagesDeliveryFields: {
             /** @description `X-GitHub-Delivery`. */
             deliveryId: string;
             receivedAt: components["schemas"]["Timestamp"];
@@ -3525,6 +3771,27 @@ export interface components {
             jobIds?: components["schemas"]["JobId"][];
             attemptCount: number;
         };
+        /**
+         * @description One recorded delivery.
+         * @example {
+         *       "deliveryId": "72d3162e-cc78-11e3-81ab-4c9367dc0958",
+         *       "receivedAt": "2026-03-05T08:12:45.123Z",
+         *       "firstReceivedAt": "2026-03-05T08:12:45.123Z",
+         *       "owner": "acme",
+         *       "repo": "web",
+         *       "fullName": "acme/web",
+         *       "event": "package",
+         *       "action": "published",
+         *       "decision": "processed",
+         *       "responseStatus": 202,
+         *       "jobId": "chk_01JNR1Y6QK3G7W9T8E2M4B5C6F",
+         *       "jobIds": [
+         *         "chk_01JNR1Y6QK3G7W9T8E2M4B5C6F"
+         *       ],
+         *       "attemptCount": 1
+         *     }
+         */
+        GithubPackagesDelivery: components["schemas"]["GithubPackagesDeliveryFields"];
         GithubPackagesDeliveryList: {
             page: number;
             perPage: number;
@@ -3540,6 +3807,36 @@ export interface components {
             };
             deliveries: components["schemas"]["GithubPackagesDelivery"][];
         };
+        GithubPackagesDeliveryEventFrame: {
+            id: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "github_packages_delivery_event";
+            /** @description The delivery as `GithubPackagesDelivery` shows it, with `type`. */
+            data: {
+                /** @constant */
+                type: "github_packages_delivery_event";
+            } & components["schemas"]["GithubPackagesDeliveryFields"];
+        };
+        GithubPackagesDeliveryEventsErrorFrame: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "github_packages_delivery_events_error";
+            data: {
+                /** @constant */
+                type: "github_packages_delivery_events_error";
+                error: string;
+                afterId?: number;
+                oldestId?: number;
+                latestId?: number;
+            };
+        };
+        /** @description One frame of `GET /api/github-packages/webhook/deliveries/events`, by its `event:` line. */
+        GithubPackagesDeliveryStreamFrame: components["schemas"]["GithubPackagesDeliveryEventFrame"] | components["schemas"]["GithubPackagesDeliveryEventsErrorFrame"];
         /**
          * @example {
          *       "ok": true,
@@ -5213,7 +5510,7 @@ export interface operations {
                      *     event: version_inference_event
                      *     data: {"type":"task_started","ts":"2026-03-05T08:00:00.120Z","key":"ghcr.io/acme/web@sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae@linux/amd64","imageRepo":"ghcr.io/acme/web","digest":"sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae","hostPlatform":"linux/amd64","reason":"cache_miss"}
                      */
-                    "text/event-stream": string;
+                    "text/event-stream": components["schemas"]["VersionInferenceStreamFrame"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -5590,7 +5887,7 @@ export interface operations {
                      *     event: job_event
                      *     data: {"type":"job_progress","jobId":"chk_01JNR1Y6QK3G7W9T8E2M4B5C6F","ts":"2026-03-05T08:00:01.000Z","phase":"scanning","message":"checking services (1/3)","current":1,"total":3,"percent":33,"plannedCurrent":2,"plannedTotal":3,"plannedPercent":66,"currentTarget":"demo/web","updatedAt":"2026-03-05T08:00:01.000Z"}
                      */
-                    "text/event-stream": string;
+                    "text/event-stream": components["schemas"]["AllJobsStreamFrame"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -5731,8 +6028,12 @@ export interface operations {
                      *     id: 1234
                      *     event: job_progress
                      *     data: {"type":"job_progress","jobId":"chk_01JNR1Y6QK3G7W9T8E2M4B5C6F","ts":"2026-03-05T08:00:01.000Z","phase":"scanning","message":"checking services (1/3)","current":1,"total":3,"percent":33,"plannedCurrent":2,"plannedTotal":3,"plannedPercent":66,"updatedAt":"2026-03-05T08:00:01.000Z"}
+                     *
+                     *     id: 1240
+                     *     event: job_finished
+                     *     data: {"type":"job_finished","jobId":"chk_01JNR1Y6QK3G7W9T8E2M4B5C6F","ts":"2026-03-05T08:00:04.210Z","status":"success","jobType":"check","finishedAt":"2026-03-05T08:00:04.210Z"}
                      */
-                    "text/event-stream": string;
+                    "text/event-stream": components["schemas"]["JobStreamFrame"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -6436,7 +6737,7 @@ export interface operations {
                      *     event: github_packages_delivery_event
                      *     data: {"type":"github_packages_delivery_event","deliveryId":"d2","receivedAt":"2026-03-05T08:12:45.123Z","firstReceivedAt":"2026-03-05T08:12:45.123Z","fullName":"acme/web","event":"package","action":"published","decision":"processed","responseStatus":202,"jobId":"chk_01JNR1Y6QK3G7W9T8E2M4B5C6F","jobIds":["chk_01JNR1Y6QK3G7W9T8E2M4B5C6F"],"attemptCount":1}
                      */
-                    "text/event-stream": string;
+                    "text/event-stream": components["schemas"]["GithubPackagesDeliveryStreamFrame"];
                 };
             };
             400: components["responses"]["BadRequest"];

@@ -228,6 +228,10 @@ export class JobRunner {
       // The job's own events described an outcome that was never stored.
       events = [];
     }
+    // The last row of the job: its event streams end on it.
+    await this.store.jobs
+      .appendLog(job.id, 'event', encodeJobEvent(job.id, 'job_finished', finishedAt, { status, jobType: job.type, finishedAt }))
+      .catch((error: unknown) => this.logger.warn({ err: error, jobId: job.id }, 'cannot record the end of a job on its stream'));
     this.events.publishAll(events);
     const { id: jobId, type, scope, stackId, serviceId, createdBy, reason, createdAt } = job;
     this.events.publish('job.finished', { jobId, type, status, scope, stackId, serviceId, createdBy, reason, createdAt, finishedAt, summary: final });

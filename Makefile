@@ -31,6 +31,8 @@ build: install
 	node_modules/.bin/tsc -p web/tsconfig.json
 	node_modules/.bin/vite build --config web/vite.config.ts --logLevel warn
 	node scripts/web-budget.mjs dist/web
+	node_modules/.bin/redocly build-docs src/generated/dockrev.openapi.json --inlineBundle --title 'Dockrev API' -o dist/docs/api.html >/dev/null 2>&1 \
+	  || node_modules/.bin/redocly build-docs src/generated/dockrev.openapi.json --inlineBundle --title 'Dockrev API' -o dist/docs/api.html
 
 run: build
 	npm start --silent

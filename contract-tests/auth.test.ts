@@ -26,7 +26,7 @@ describe('forward auth with an allowlisted user (DOCKREV_AUTH_ALLOWED_USER=ops)'
   });
 
   it('covers every protected operation of the contract', () => {
-    assert.equal(forwardAuthOperations.length, operations.length - 8, 'all but health, version, the two webhooks and the four registry receivers are protected');
+    assert.equal(forwardAuthOperations.length, operations.length - 11, 'all but health, readiness, version, the document and its docs page, the two webhooks and the four registry receivers are protected');
   });
 
   for (const op of forwardAuthOperations) {

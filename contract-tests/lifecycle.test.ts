@@ -148,7 +148,8 @@ describe('process start-up and restarts', () => {
     const api = await startApi({ env: { DOCKREV_WEBHOOK_SECRET: 'mid-flight' } });
     await api.store.close();
     // The version-inference event stream is read from memory (a ring of the last events), not the database.
-    const withoutDatabase = ['getHealth', 'getVersion', 'createStack', 'streamVersionInferenceEvents'];
+    // Readiness says so with its own 503.
+    const withoutDatabase = ['getHealth', 'getVersion', 'createStack', 'streamVersionInferenceEvents', 'getOpenApiDocument', 'getApiDocs', 'getMetrics', 'getReadiness'];
     const touchesDatabase = [...contract.operations.values()].filter(
       (op) => !(NOT_IMPLEMENTED as readonly string[]).includes(op.operationId) && !withoutDatabase.includes(op.operationId),
     );
@@ -167,6 +168,10 @@ describe('process start-up and restarts', () => {
         assert.equal(response.status, 500, op.operationId);
         assert.deepEqual(response.body, { error: { code: 'internal', message: 'internal error', details: {} } });
       }
+      const ready = await api.call('getReadiness');
+      assert.equal(ready.status, 503);
+      assert.equal(ready.body.error.code, 'not_ready');
+      assert.equal(ready.body.error.details.checks.database.ok, false);
     } finally {
       await api.close();
     }

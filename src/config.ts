@@ -21,6 +21,8 @@ export interface Config {
   logLevel: LogLevel;
   auth: AuthConfig;
   webhookSecret?: string;
+  /** `GET /metrics` without forward auth (`DOCKREV_METRICS_PUBLIC`). */
+  metricsPublic: boolean;
   /** `unix:///path` or `tcp://host:port`; the local socket when unset. */
   dockerHost?: string;
   dockerConfigPath?: string;
@@ -264,6 +266,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: read.logLevel(),
     auth: readAuthConfig(read),
     webhookSecret: read.string('DOCKREV_WEBHOOK_SECRET'),
+    metricsPublic: read.bool('DOCKREV_METRICS_PUBLIC', false),
     dockerHost: read.string('DOCKER_HOST'),
     dockerConfigPath: read.string('DOCKREV_DOCKER_CONFIG'),
     composeBin,

@@ -3,6 +3,7 @@ import { Engine } from './engine/engine.js';
 import { createApp } from './app.js';
 import { createListener } from './http/listener.js';
 import { createLogger } from './logger.js';
+import { Metrics } from './metrics.js';
 import { openStore } from './store/index.js';
 
 async function main(): Promise<void> {
@@ -31,10 +32,11 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
-  const engine = await Engine.create({ config, store, logger });
+  const metrics = new Metrics();
+  const engine = await Engine.create({ config, store, logger, registry: { onRequest: metrics.registryRequest } });
   await engine.recoverAfterRestart();
   await engine.startBackground();
-  const app = await createApp({ config, store, engine, logger });
+  const app = await createApp({ config, store, engine, logger, metrics });
   const server = createListener(app);
   server.on('error', (error) => {
     logger.fatal({ err: error }, 'cannot listen');

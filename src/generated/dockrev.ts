@@ -38,6 +38,100 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Readiness probe
+         * @description Whether this instance can do its work now: `200` while the database and the Docker engine
+         *     answer, `503 not_ready` (with each probe's result in `details.checks`) while either does
+         *     not. Each probe is bounded by 2 s. `GET /api/health` is the liveness probe: it answers
+         *     as long as the process runs.
+         */
+        get: operations["getReadiness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/openapi.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * This API's OpenAPI document
+         * @description The bundled OpenAPI 3.1 document this server implements (the one its types and tests come from).
+         */
+        get: operations["getOpenApiDocument"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/docs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * API reference (HTML)
+         * @description The API reference rendered from `GET /api/openapi.json` (Redoc, built with the server;
+         *     everything is in the page, nothing is loaded from elsewhere). A server built without it
+         *     answers a short page that links the document.
+         */
+        get: operations["getApiDocs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Prometheus metrics
+         * @description Metrics in the Prometheus text format: HTTP requests by operation and status with
+         *     latency histograms (`dockrev_http_requests_total`, `dockrev_http_request_duration_seconds`),
+         *     finished jobs by type and result (`dockrev_jobs_finished_total`,
+         *     `dockrev_job_duration_seconds`), check run time (`dockrev_check_duration_seconds`),
+         *     registry requests by host and kind (`dockrev_registry_requests_total`,
+         *     `dockrev_registry_request_duration_seconds`), update results (`dockrev_updates_total`,
+         *     `dockrev_update_services_total`), notification deliveries
+         *     (`dockrev_notification_deliveries_total`) and the process (`dockrev_process_*`,
+         *     `dockrev_nodejs_*`). Protected like the API (forward auth) unless
+         *     `DOCKREV_METRICS_PUBLIC=true`, which makes it public.
+         */
+        get: operations["getMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/stacks": {
         parameters: {
             query?: never;
@@ -1872,6 +1966,32 @@ export interface components {
              * @example /supervisor/
              */
             selfUpgradeUrl: string;
+        };
+        ReadinessProbe: {
+            ok: boolean;
+            /** @description How long the probe took. */
+            ms: number;
+            /** @description Why it failed. */
+            error?: string;
+        };
+        ReadinessChecks: {
+            database: components["schemas"]["ReadinessProbe"];
+            docker: components["schemas"]["ReadinessProbe"];
+        };
+        Readiness: {
+            /** @constant */
+            ready: true;
+            checks: components["schemas"]["ReadinessChecks"];
+        };
+        NotReadyError: {
+            error: {
+                /** @constant */
+                code: "not_ready";
+                message: string;
+                details: {
+                    checks: components["schemas"]["ReadinessChecks"];
+                };
+            };
         };
         /**
          * @description Stack id (`stk_` + ULID).
@@ -4752,6 +4872,146 @@ export interface operations {
                     "application/json": components["schemas"]["VersionInfo"];
                 };
             };
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getReadiness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The database and Docker answer. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "ready": true,
+                     *       "checks": {
+                     *         "database": {
+                     *           "ok": true,
+                     *           "ms": 1
+                     *         },
+                     *         "docker": {
+                     *           "ok": true,
+                     *           "ms": 2
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            /** @description The database or Docker does not answer (`not_ready`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_ready",
+                     *         "message": "the database does not answer",
+                     *         "details": {
+                     *           "checks": {
+                     *             "database": {
+                     *               "ok": false,
+                     *               "ms": 2000,
+                     *               "error": "the database did not answer within 2000 ms"
+                     *             },
+                     *             "docker": {
+                     *               "ok": true,
+                     *               "ms": 2
+                     *             }
+                     *           }
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["NotReadyError"];
+                };
+            };
+        };
+    };
+    getOpenApiDocument: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The OpenAPI document. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @example 3.1.0 */
+                        openapi: string;
+                        info: Record<string, never>;
+                        paths: Record<string, never>;
+                    };
+                };
+            };
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getApiDocs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The reference page. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The metrics. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example # HELP dockrev_http_requests_total HTTP requests answered, by operation and status
+                     *     # TYPE dockrev_http_requests_total counter
+                     *     dockrev_http_requests_total{operation_id="listStacks",method="GET",status="200"} 12
+                     */
+                    "text/plain": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
             500: components["responses"]["InternalError"];
         };
     };

@@ -21,6 +21,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/supervisor/openapi.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The supervisor's OpenAPI document
+         * @description The bundled OpenAPI 3.1 document of the supervisor (public, like the API's).
+         */
+        get: operations["getSupervisorOpenApiDocument"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/supervisor/version": {
         parameters: {
             query?: never;
@@ -422,6 +442,31 @@ export interface operations {
                 };
             };
             401: components["responses"]["SupervisorUnauthorized"];
+            500: components["responses"]["SupervisorInternalError"];
+        };
+    };
+    getSupervisorOpenApiDocument: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The OpenAPI document. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        openapi: string;
+                        info: Record<string, never>;
+                        paths: Record<string, never>;
+                    };
+                };
+            };
             500: components["responses"]["SupervisorInternalError"];
         };
     };

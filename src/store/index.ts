@@ -68,6 +68,8 @@ export interface Store {
   registryWebhooks: RegistryWebhooksRepository;
   snapshots: SnapshotsRepository;
   backups: BackupsRepository;
+  /** Rejects while the database does not answer (readiness). */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -95,6 +97,9 @@ export async function openStore(opts: DatabaseOptions): Promise<Store> {
     registryWebhooks: createRegistryWebhooksRepository(knex),
     snapshots: createSnapshotsRepository(knex),
     backups: createBackupsRepository(knex),
+    ping: async () => {
+      await knex.raw('select 1');
+    },
     close: () => knex.destroy(),
   };
 }

@@ -24,6 +24,7 @@ gen-check: install
 lint: gen-check
 	node_modules/.bin/redocly lint openapi/dockrev.yaml openapi/supervisor.yaml
 	node scripts/validate-spec.mjs
+	node_modules/.bin/spectral lint src/generated/dockrev.openapi.json src/generated/supervisor.openapi.json -r .spectral.yaml --fail-severity=warn
 
 build: install
 	rm -rf dist

@@ -11,7 +11,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness probe */
+        /**
+         * Liveness probe
+         * @description Liveness: `200 ok` as long as the process answers, whatever the database or Docker do (see `GET /api/ready`).
+         */
         get: operations["getHealth"];
         put?: never;
         post?: never;
@@ -28,7 +31,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Effective application version */
+        /**
+         * Effective application version
+         * @description The version this process reports and the link to the supervisor's self-upgrade page.
+         */
         get: operations["getVersion"];
         put?: never;
         post?: never;
@@ -1836,9 +1842,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Read the deploy welcome state */
+        /**
+         * Read the deploy welcome state
+         * @description Whether the first-run welcome opens by itself (`neverAutoOpen`), and when that was last changed.
+         */
         get: operations["getDeployWelcome"];
-        /** Update the deploy welcome state */
+        /**
+         * Update the deploy welcome state
+         * @description Stores whether the first-run welcome opens by itself; `updatedAt` of a `GET` body is accepted and ignored.
+         */
         put: operations["putDeployWelcome"];
         post?: never;
         delete?: never;
@@ -5764,11 +5776,19 @@ export interface operations {
                 };
                 content: {
                     /**
-                     * @example : keep-alive
-                     *
-                     *     id: 42
-                     *     event: version_inference_event
-                     *     data: {"type":"task_started","ts":"2026-03-05T08:00:00.120Z","key":"ghcr.io/acme/web@sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae@linux/amd64","imageRepo":"ghcr.io/acme/web","digest":"sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae","hostPlatform":"linux/amd64","reason":"cache_miss"}
+                     * @example {
+                     *       "id": 42,
+                     *       "event": "version_inference_event",
+                     *       "data": {
+                     *         "type": "task_started",
+                     *         "ts": "2026-03-05T08:00:00.120Z",
+                     *         "key": "ghcr.io/acme/web@sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae@linux/amd64",
+                     *         "imageRepo": "ghcr.io/acme/web",
+                     *         "digest": "sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae",
+                     *         "hostPlatform": "linux/amd64",
+                     *         "reason": "cache_miss"
+                     *       }
+                     *     }
                      */
                     "text/event-stream": components["schemas"]["VersionInferenceStreamFrame"];
                 };
@@ -6141,11 +6161,25 @@ export interface operations {
                 };
                 content: {
                     /**
-                     * @example : keep-alive
-                     *
-                     *     id: 1234
-                     *     event: job_event
-                     *     data: {"type":"job_progress","jobId":"chk_01JNR1Y6QK3G7W9T8E2M4B5C6F","ts":"2026-03-05T08:00:01.000Z","phase":"scanning","message":"checking services (1/3)","current":1,"total":3,"percent":33,"plannedCurrent":2,"plannedTotal":3,"plannedPercent":66,"currentTarget":"demo/web","updatedAt":"2026-03-05T08:00:01.000Z"}
+                     * @example {
+                     *       "id": 1234,
+                     *       "event": "job_event",
+                     *       "data": {
+                     *         "type": "job_progress",
+                     *         "jobId": "chk_01JNR1Y6QK3G7W9T8E2M4B5C6F",
+                     *         "ts": "2026-03-05T08:00:01.000Z",
+                     *         "phase": "scanning",
+                     *         "message": "checking services (1/3)",
+                     *         "current": 1,
+                     *         "total": 3,
+                     *         "percent": 33,
+                     *         "plannedCurrent": 2,
+                     *         "plannedTotal": 3,
+                     *         "plannedPercent": 66,
+                     *         "currentTarget": "demo/web",
+                     *         "updatedAt": "2026-03-05T08:00:01.000Z"
+                     *       }
+                     *     }
                      */
                     "text/event-stream": components["schemas"]["AllJobsStreamFrame"];
                 };
@@ -6279,19 +6313,17 @@ export interface operations {
                 };
                 content: {
                     /**
-                     * @example : keep-alive
-                     *
-                     *     id: 1233
-                     *     event: job_log
-                     *     data: {"type":"job_log","jobId":"chk_01JNR1Y6QK3G7W9T8E2M4B5C6F","ts":"2026-03-05T08:00:00.000Z","level":"info","msg":"check started"}
-                     *
-                     *     id: 1234
-                     *     event: job_progress
-                     *     data: {"type":"job_progress","jobId":"chk_01JNR1Y6QK3G7W9T8E2M4B5C6F","ts":"2026-03-05T08:00:01.000Z","phase":"scanning","message":"checking services (1/3)","current":1,"total":3,"percent":33,"plannedCurrent":2,"plannedTotal":3,"plannedPercent":66,"updatedAt":"2026-03-05T08:00:01.000Z"}
-                     *
-                     *     id: 1240
-                     *     event: job_finished
-                     *     data: {"type":"job_finished","jobId":"chk_01JNR1Y6QK3G7W9T8E2M4B5C6F","ts":"2026-03-05T08:00:04.210Z","status":"success","jobType":"check","finishedAt":"2026-03-05T08:00:04.210Z"}
+                     * @example {
+                     *       "id": 1233,
+                     *       "event": "job_log",
+                     *       "data": {
+                     *         "type": "job_log",
+                     *         "jobId": "chk_01JNR1Y6QK3G7W9T8E2M4B5C6F",
+                     *         "ts": "2026-03-05T08:00:00.000Z",
+                     *         "level": "info",
+                     *         "msg": "check started"
+                     *       }
+                     *     }
                      */
                     "text/event-stream": components["schemas"]["JobStreamFrame"];
                 };
@@ -6991,11 +7023,26 @@ export interface operations {
                 };
                 content: {
                     /**
-                     * @example : keep-alive
-                     *
-                     *     id: 42
-                     *     event: github_packages_delivery_event
-                     *     data: {"type":"github_packages_delivery_event","deliveryId":"d2","receivedAt":"2026-03-05T08:12:45.123Z","firstReceivedAt":"2026-03-05T08:12:45.123Z","fullName":"acme/web","event":"package","action":"published","decision":"processed","responseStatus":202,"jobId":"chk_01JNR1Y6QK3G7W9T8E2M4B5C6F","jobIds":["chk_01JNR1Y6QK3G7W9T8E2M4B5C6F"],"attemptCount":1}
+                     * @example {
+                     *       "id": 42,
+                     *       "event": "github_packages_delivery_event",
+                     *       "data": {
+                     *         "type": "github_packages_delivery_event",
+                     *         "deliveryId": "d2",
+                     *         "receivedAt": "2026-03-05T08:12:45.123Z",
+                     *         "firstReceivedAt": "2026-03-05T08:12:45.123Z",
+                     *         "fullName": "acme/web",
+                     *         "event": "package",
+                     *         "action": "published",
+                     *         "decision": "processed",
+                     *         "responseStatus": 202,
+                     *         "jobId": "chk_01JNR1Y6QK3G7W9T8E2M4B5C6F",
+                     *         "jobIds": [
+                     *           "chk_01JNR1Y6QK3G7W9T8E2M4B5C6F"
+                     *         ],
+                     *         "attemptCount": 1
+                     *       }
+                     *     }
                      */
                     "text/event-stream": components["schemas"]["GithubPackagesDeliveryStreamFrame"];
                 };

@@ -11,7 +11,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Supervisor health probe (protected) */
+        /**
+         * Supervisor health probe (protected)
+         * @description `200` while the supervisor process answers (behind forward auth, like its other routes).
+         */
         get: operations["getSupervisorHealth"];
         put?: never;
         post?: never;
@@ -48,7 +51,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Supervisor metadata */
+        /**
+         * Supervisor metadata
+         * @description The supervisor's version and where it comes from (repository, author, homepage).
+         */
         get: operations["getSupervisorVersion"];
         put?: never;
         post?: never;
@@ -125,7 +131,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** UI favicon */
+        /**
+         * UI favicon
+         * @description The supervisor page's icon.
+         */
         get: operations["getSupervisorFavicon"];
         put?: never;
         post?: never;

@@ -47,7 +47,8 @@ export function rawRequest(port: number, head: string, body: Buffer | string = '
     socket.on('data', (chunk) => {
       received = Buffer.concat([received, chunk]);
       const answer = parse();
-      if (answer && answer.headers['content-length'] !== undefined) finish();
+      // A stream that opened never completes: its headers are the answer.
+      if (answer && (answer.headers['content-length'] !== undefined || answer.headers['content-type']?.startsWith('text/event-stream'))) finish();
     });
     socket.on('close', () => finish());
     socket.on('error', (error) => finish(error));

@@ -1,6 +1,7 @@
-import proxyaddr from 'proxy-addr';
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
+import proxyaddr from 'proxy-addr';
 import { projectRoot } from './spec.js';
 
 /** Everything the API process reads from its environment, parsed and validated once. */
@@ -23,6 +24,8 @@ export interface Config {
   webhookSecret?: string;
   /** `GET /metrics` without forward auth (`DOCKREV_METRICS_PUBLIC`). */
   metricsPublic: boolean;
+  /** Names this deployment among instances sharing PostgreSQL (`DOCKREV_INSTANCE_ID`, default the host name). */
+  instanceId: string;
   /** `unix:///path` or `tcp://host:port`; the local socket when unset. */
   dockerHost?: string;
   dockerConfigPath?: string;
@@ -267,6 +270,7 @@ export function loadConfig(env: Env = process.env): Config {
     auth: readAuthConfig(read),
     webhookSecret: read.string('DOCKREV_WEBHOOK_SECRET'),
     metricsPublic: read.bool('DOCKREV_METRICS_PUBLIC', false),
+    instanceId: read.string('DOCKREV_INSTANCE_ID') ?? hostname(),
     dockerHost: read.string('DOCKER_HOST'),
     dockerConfigPath: read.string('DOCKREV_DOCKER_CONFIG'),
     composeBin,

@@ -92,7 +92,7 @@ export class Engine {
   ) {
     const { config, store, logger } = options;
     this.events = new EngineEvents(logger);
-    this.jobs = new JobRunner(store, logger, this.events);
+    this.jobs = new JobRunner(store, logger, this.events, undefined, config.instanceId);
     this.docker = new DockerEngine({ dockerHost: config.dockerHost });
     this.dockerState = new DockerStateCache(this.docker, { logger });
     this.checks = new Checks({ store, jobs: this.jobs, docker: this.dockerState, registry, hostPlatform: config.hostPlatform, logger });
@@ -364,7 +364,7 @@ export class Engine {
    */
   async recoverAfterRestart(): Promise<void> {
     const shared = Boolean(this.options.config.databaseUrl);
-    await recoverAfterRestart(this.interruptedDeps(), shared ? { spareOwnersSeenSince: this.ownership.staleBefore() } : {});
+    await recoverAfterRestart(this.interruptedDeps(), shared ? { instance: this.jobs.instance, seenSince: this.ownership.staleBefore() } : undefined);
   }
 
   /**

@@ -29,12 +29,15 @@ export async function afterInterruptedJobs(deps: InterruptedJobsDeps, ended: rea
 
 /**
  * Start-up: running jobs are failed as `server_restart`, except, when instances share the database
- * (`spareOwnersSeenSince`), those whose owner beat since then (another live instance runs them).
+ * (`spare`), those of another instance whose owner beat since `seenSince` (it runs them). A
+ * previous run of this instance (same instance name) is gone whatever its last beat.
  */
-export async function recoverAfterRestart(deps: InterruptedJobsDeps, { spareOwnersSeenSince }: { spareOwnersSeenSince?: string } = {}): Promise<void> {
+export async function recoverAfterRestart(deps: InterruptedJobsDeps, spare?: { instance: string; seenSince: string }): Promise<void> {
   const { store, logger } = deps;
   const running = await store.jobs.runningWithOwners();
-  const orphaned = running.filter(({ ownerSeenAt }) => spareOwnersSeenSince === undefined || ownerSeenAt === undefined || ownerSeenAt < spareOwnersSeenSince);
+  const alive = ({ owner, ownerSeenAt }: { owner?: string; ownerSeenAt?: string }) =>
+    spare !== undefined && owner !== undefined && !owner.startsWith(`${spare.instance}:`) && ownerSeenAt !== undefined && ownerSeenAt >= spare.seenSince;
+  const orphaned = running.filter((entry) => !alive(entry));
   const ended: Job[] = [];
   for (const { job } of orphaned) if (await store.jobs.terminate(job.id, 'server_restart')) ended.push(job);
   if (ended.length > 0) logger.warn({ jobs: ended.length }, 'marked jobs interrupted by a restart as failed');

@@ -51,13 +51,14 @@ describe('jobs whose end cannot be written, and jobs whose owner is gone', () =>
   it('records the real outcome once the database takes writes again', async () => {
     const { store: outage, down } = flaky(store);
     const runner = new JobRunner(outage, logger, new EngineEvents(logger), { outcomeDelaysMs: [20, 20, 20, 20, 20, 20, 20, 20], failedEndEveryMs: 10 });
-    let release!: () => void;
+    let release: (() => void) | undefined;
     const job = await runner.start(spec, async () => {
       await new Promise<void>((resolve) => (release = resolve));
       return { summary: { servicesChecked: 3 } };
     });
+    await until('the work to start', async () => release !== undefined);
     down.add('finish');
-    release();
+    release!();
     await new Promise((resolve) => setTimeout(resolve, 50));
     assert.equal((await store.jobs.get(job.id))?.status, 'running');
     down.clear();
@@ -114,8 +115,8 @@ describe('jobs whose end cannot be written, and jobs whose owner is gone', () =>
     const secondOwnership = new JobOwnership({ store, runner: second, logger, now, timing: { staleMs: 30_000 }, onEnded: async (jobs) => void endedByOther.push(jobs.map((job) => job.id)) });
     await firstOwnership.start();
     await secondOwnership.start();
-    let releaseFirst!: () => void;
-    let releaseSecond!: () => void;
+    let releaseFirst: (() => void) | undefined;
+    let releaseSecond: (() => void) | undefined;
     const firstJob = await first.start(spec, () => new Promise((resolve) => (releaseFirst = () => resolve({ summary: {} }))));
     const secondJob = await second.start({ ...spec, scope: 'stack', stackId: 'stk_1' }, () => new Promise((resolve) => (releaseSecond = () => resolve({ summary: {} }))));
 
@@ -132,8 +133,9 @@ describe('jobs whose end cannot be written, and jobs whose owner is gone', () =>
     assert.deepEqual([orphan?.status, (orphan?.summary.terminated as { reason: string }).reason], ['failed', OWNER_GONE]);
     assert.equal((await store.jobs.get(secondJob.id))?.status, 'running', 'a live owner keeps its job');
 
-    releaseFirst();
-    releaseSecond();
+    await until('both jobs to run', async () => releaseFirst !== undefined && releaseSecond !== undefined);
+    releaseFirst!();
+    releaseSecond!();
     await Promise.all([first.idle(), second.idle()]);
     assert.equal((await store.jobs.get(firstJob.id))?.status, 'failed', 'a late outcome does not revive an ended job');
     await secondOwnership.stop();

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { newId, type IdPrefix } from '../../ids.js';
 import { nowIso } from '../../time.js';
@@ -106,8 +107,8 @@ export function percentOf(current: number, total: number): number {
  */
 export class JobRunner {
   private readonly inFlight = new Map<string, Promise<void>>();
-  /** This process in the jobs' `owner` column and the heartbeat table. */
-  readonly owner = `proc_${randomUUID()}`;
+  /** This process in the jobs' `owner` column and the heartbeat table: `<instance>:<uuid>`. */
+  readonly owner: string;
   private stopping = false;
 
   constructor(
@@ -115,7 +116,11 @@ export class JobRunner {
     private readonly logger: Logger,
     readonly events: EngineEvents = new EngineEvents(logger),
     private readonly retry: OutcomeRetry = DEFAULT_OUTCOME_RETRY,
-  ) {}
+    /** Stays the same across restarts of one deployment (DOCKREV_INSTANCE_ID, default the host name). */
+    readonly instance: string = hostname(),
+  ) {
+    this.owner = `${instance}:${randomUUID()}`;
+  }
 
   /** Whether this runner still works on (or records the end of) the job. */
   runs(jobId: string): boolean {
@@ -145,8 +150,8 @@ export class JobRunner {
       startedAt: now,
       owner: this.owner,
     });
-    await this.store.jobs.appendLog(job.id, 'info', spec.startMessage);
-    this.track(job, { failureMessage: spec.failureMessage, summary: spec.summary }, work);
+    // From here on the row exists: whatever fails, the runner is the one that ends it.
+    this.track(job, { startMessage: spec.startMessage, failureMessage: spec.failureMessage, summary: spec.summary }, work);
     return job;
   }
 
@@ -175,12 +180,11 @@ export class JobRunner {
    */
   async runQueued(job: Job, messages: QueuedJobMessages, work: (job: RunningJob) => Promise<JobOutcome>): Promise<boolean> {
     if (!(await this.store.jobs.claim(job.id, this.owner))) return false;
-    await this.store.jobs.appendLog(job.id, 'info', messages.startMessage);
-    this.track(job, { failureMessage: messages.failureMessage, summary: job.summary }, work);
+    this.track(job, { startMessage: messages.startMessage, failureMessage: messages.failureMessage, summary: job.summary }, work);
     return true;
   }
 
-  private track(job: Job, failure: { failureMessage: string; summary?: JobSummary }, work: (job: RunningJob) => Promise<JobOutcome>): void {
+  private track(job: Job, failure: { startMessage: string; failureMessage: string; summary?: JobSummary }, work: (job: RunningJob) => Promise<JobOutcome>): void {
     const running = this.handle(job.id);
     const done = this.execute(job, failure, running, work).finally(() => this.inFlight.delete(job.id));
     this.inFlight.set(job.id, done);
@@ -198,12 +202,13 @@ export class JobRunner {
 
   private async execute(
     job: Job,
-    spec: { failureMessage: string; summary?: JobSummary },
+    spec: { startMessage: string; failureMessage: string; summary?: JobSummary },
     running: RunningJob,
     work: (job: RunningJob) => Promise<JobOutcome>,
   ): Promise<void> {
     let outcome: JobOutcome;
     try {
+      await this.store.jobs.appendLog(job.id, 'info', spec.startMessage);
       outcome = await work(running);
     } catch (error) {
       const message = errorText(error);

@@ -5,10 +5,10 @@ import type { Knex } from 'knex';
 // so a crash or a lost database connection never leaves a job `running` for good.
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.alterTable('jobs', (t) => {
-    t.string('owner', 64);
+    t.string('owner', 255);
   });
   await knex.schema.createTable('job_owners', (t) => {
-    t.string('owner', 64).primary();
+    t.string('owner', 255).primary();
     t.string('started_at', 32).notNullable();
     t.string('heartbeat_at', 32).notNullable().index();
   });

@@ -34,6 +34,8 @@ export interface Contract {
   /** Validates `body` against the schema of (operationId, status, contentType). */
   checkResponse(operationId: string, status: number, contentType: string | undefined, body: unknown): string[];
   resolve(schema: JsonSchema | undefined): JsonSchema | undefined;
+  /** Validates SSE frames (`{id?, event, data}`) against the stream's documented frame schema. */
+  checkFrames(operationId: string, frames: readonly { id?: number; event: string; data: unknown }[]): string[];
 }
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'];
@@ -112,6 +114,16 @@ export function loadContract(name: 'dockrev' | 'supervisor'): Contract {
     document,
     operations,
     resolve: (schema) => (schema ? deref(schema) : undefined),
+    checkFrames(operationId, frames) {
+      const validate = validatorFor(operationId, '200', 'text/event-stream');
+      if (!validate) return [`${operationId}: no frame schema documented for its 200 text/event-stream`];
+      return frames.flatMap((frame, index) => {
+        const value = frame.id === undefined ? { event: frame.event, data: frame.data } : { id: frame.id, event: frame.event, data: frame.data };
+        if (validate(value)) return [];
+        const errors = (validate.errors ?? []).slice(0, 5).map((error) => `${error.instancePath || '/'} ${error.message}`);
+        return [`${operationId} frame ${index} (${frame.event}): ${errors.join('; ')} — ${JSON.stringify(value).slice(0, 300)}`];
+      });
+    },
     checkResponse(operationId, status, contentType, body) {
       const op = operations.get(operationId);
       if (!op) return [`unknown operation ${operationId}`];

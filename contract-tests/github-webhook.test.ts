@@ -171,7 +171,7 @@ describe('GitHub package deliveries', () => {
   it('refuses a body over the size limit before anything is recorded', async () => {
     const huge = JSON.stringify({ ...published('web'), padding: 'x'.repeat(1024 * 1024) });
     const response = await deliver({ body: huge, deliveryId: 'd-huge' });
-    assert.equal(response.status, 400);
+    assert.equal(response.status, 413);
     assert.equal((await deliveries({ q: 'd-huge' })).total >= 0 && (await deliveries({ q: 'd-huge' })).filteredTotal, 0);
   });
 
@@ -200,6 +200,7 @@ describe('GitHub package deliveries', () => {
     const replay = await openSse(baseUrl, `/api/github-packages/webhook/deliveries/events?afterId=${frame!.id! - 2}`, headers);
     const replayed = await replay.waitFor(2);
     replay.close();
+    assert.deepEqual(contract.checkFrames('streamGithubPackagesWebhookDeliveries', [frame!, ...replayed]), []);
     assert.deepEqual(replayed.map((entry) => entry.id), [frame!.id! - 1, frame!.id!]);
     const resumed = await openSse(baseUrl, '/api/github-packages/webhook/deliveries/events', { ...headers, 'Last-Event-ID': String(frame!.id! - 1) });
     assert.deepEqual((await resumed.waitFor(1)).map((entry) => entry.id), [frame!.id!]);

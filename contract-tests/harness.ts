@@ -9,6 +9,8 @@ import supertest from 'supertest';
 import { loadConfig } from '../src/config.js';
 import { Engine, type EngineOptions } from '../src/engine/engine.js';
 import { createApp } from '../src/app.js';
+import { Metrics } from '../src/metrics.js';
+import { createListener, type ListenerTimeouts, DEFAULT_TIMEOUTS } from '../src/http/listener.js';
 import { projectRoot } from '../src/spec.js';
 import { openStore, type Store } from '../src/store/index.js';
 import { loadContract, type Contract } from './contract.js';
@@ -94,7 +96,9 @@ export interface StartOptions {
   /** Where the server logs (default: nowhere); a test that reads the logs passes its own. */
   logger?: Logger;
   /** Engine options besides configuration, store and logger (e.g. retry tuning). */
-  engine?: Pick<EngineOptions, 'githubRetry'>;
+  engine?: Pick<EngineOptions, 'githubRetry' | 'jobOwnership'>;
+  /** The listener's timeouts (`listen()`), production values by default. */
+  timeouts?: Partial<ListenerTimeouts>;
 }
 
 /** Starts the real app on a fresh SQLite file (or the given database) with test-quiet logging. */
@@ -105,13 +109,14 @@ export async function startApi(options: StartOptions = {}): Promise<Api> {
   const config = loadConfig({ DOCKREV_DB_PATH: sqlitePath, DOCKREV_LOG_LEVEL: 'silent', DOCKREV_GITHUB_API_BASE_URL: 'http://127.0.0.1:9', ...options.env });
   const store = await openStore({ databaseUrl: options.databaseUrl, sqlitePath });
   const logger = options.logger ?? pino({ level: 'silent' });
-  const engine = await Engine.create({ config, store, logger, ...options.engine });
-  const app = await createApp({ config, store, engine, logger });
+  const metrics = new Metrics({ processMetrics: false });
+  const engine = await Engine.create({ config, store, logger, registry: { onRequest: metrics.registryRequest }, ...options.engine });
+  const app = await createApp({ config, store, engine, logger, metrics });
   const agent = supertest(app);
   let server: Server | undefined;
   const listen = async () => {
     server ??= await new Promise<Server>((resolve) => {
-      const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+      const listening = createListener(app, { ...DEFAULT_TIMEOUTS, ...options.timeouts }).listen(0, '127.0.0.1', () => resolve(listening));
     });
     return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   };

@@ -24,6 +24,33 @@ describe('process start-up and restarts', () => {
     assert.match(exit.stderr, /DOCKREV_AUTH_TRUSTED_PROXIES/);
   });
 
+  it('warns at start-up when an allowlist is set without trusted proxies, and not once they are set', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dockrev-unguarded-'));
+    const logsOf = async (env: Record<string, string>) => {
+      const port = await freePort();
+      const server = runServer({ DOCKREV_HTTP_ADDR: `127.0.0.1:${port}`, DOCKREV_DB_PATH: join(dir, `${port}.sqlite3`), DOCKREV_AUTH_ALLOWED_USER: 'ops', ...env });
+      let stdout = '';
+      server.child.stdout.on('data', (chunk) => (stdout += chunk));
+      try {
+        await waitForHealth(port);
+      } finally {
+        server.child.kill('SIGTERM');
+        await server.exited;
+      }
+      return stdout;
+    };
+    try {
+      const unguarded = await logsOf({});
+      const warning = unguarded.split('\n').find((line) => line.includes('DOCKREV_AUTH_TRUSTED_PROXIES'));
+      assert.ok(warning, unguarded);
+      assert.equal(JSON.parse(warning).level, 40, 'a warning');
+      assert.match(warning, /any client that reaches this port can send X-Forwarded-User/);
+      assert.doesNotMatch(await logsOf({ DOCKREV_AUTH_TRUSTED_PROXIES: '127.0.0.1' }), /DOCKREV_AUTH_TRUSTED_PROXIES is not/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('exits with a clear message when the database is unreachable', async () => {
     const port = await freePort();
     const { exited } = runServer({ DATABASE_URL: `postgres://dockrev:dockrev@127.0.0.1:${port}/dockrev` });
@@ -121,7 +148,8 @@ describe('process start-up and restarts', () => {
     const api = await startApi({ env: { DOCKREV_WEBHOOK_SECRET: 'mid-flight' } });
     await api.store.close();
     // The version-inference event stream is read from memory (a ring of the last events), not the database.
-    const withoutDatabase = ['getHealth', 'getVersion', 'createStack', 'streamVersionInferenceEvents'];
+    // Readiness says so with its own 503.
+    const withoutDatabase = ['getHealth', 'getVersion', 'createStack', 'streamVersionInferenceEvents', 'getOpenApiDocument', 'getApiDocs', 'getMetrics', 'getReadiness'];
     const touchesDatabase = [...contract.operations.values()].filter(
       (op) => !(NOT_IMPLEMENTED as readonly string[]).includes(op.operationId) && !withoutDatabase.includes(op.operationId),
     );
@@ -140,6 +168,10 @@ describe('process start-up and restarts', () => {
         assert.equal(response.status, 500, op.operationId);
         assert.deepEqual(response.body, { error: { code: 'internal', message: 'internal error', details: {} } });
       }
+      const ready = await api.call('getReadiness');
+      assert.equal(ready.status, 503);
+      assert.equal(ready.body.error.code, 'not_ready');
+      assert.equal(ready.body.error.details.checks.database.ok, false);
     } finally {
       await api.close();
     }

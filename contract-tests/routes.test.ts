@@ -347,6 +347,10 @@ describe('implemented routes', () => {
       assert.equal(report.checks[0].id, 'core.forward_auth_authorization_config');
       assert.equal(report.checks[0].status, 'pass');
       assert.match(report.checks[1].evidence, /^currentUser=ops; currentGroups=\[\]; matchedBy=user$/);
+      // An allowlist without DOCKREV_AUTH_TRUSTED_PROXIES: anyone reaching the port can claim `ops`.
+      const proxies = report.checks[2];
+      assert.deepEqual([proxies.id, proxies.status, proxies.required], ['core.forward_auth_trusted_proxies', 'warn', false]);
+      assert.match(proxies.recommendation, /DOCKREV_AUTH_TRUSTED_PROXIES/);
       const docker = report.checks.find((check: any) => check.id === 'core.docker_engine');
       assert.deepEqual([docker.status, docker.required], ['fail', true]);
       assert.ok(report.overall.blockingCheckIds.includes('core.docker_engine'));

@@ -5,6 +5,15 @@ import { newId } from '../src/ids.js';
 import { contract, recordCoverage, startApi, type Api } from './harness.js';
 import { openSse, type SseConnection } from './sse-client.js';
 
+function checkFrames(operationId: string, frames: SseConnection['frames']) {
+  assert.deepEqual(contract.checkFrames(operationId, frames), []);
+}
+
+const progressRow = (jobId: string, fields: Record<string, unknown> = {}) => {
+  const ts = new Date().toISOString();
+  return JSON.stringify({ type: 'job_progress', jobId, ts, phase: 'scanning', message: 'checking services (1/2)', current: 1, total: 2, percent: 50, plannedCurrent: 2, plannedTotal: 2, plannedPercent: 100, updatedAt: ts, ...fields });
+};
+
 function checkStreamAnswer(operationId: string, connection: SseConnection) {
   recordCoverage('dockrev', operationId, connection.status);
   const body = connection.headers['content-type']?.startsWith('application/json') ? JSON.parse(connection.body || '{}') : connection.body;
@@ -31,27 +40,50 @@ describe('job event streams (SSE)', () => {
     await api.store.jobs.create({ id, type: 'check', scope: 'all', status, createdBy: 'ops', reason: 'ui' });
     const ids = [
       await api.store.jobs.appendLog(id, 'info', 'check started'),
-      await api.store.jobs.appendLog(id, 'event', JSON.stringify({ type: 'job_progress', jobId: id, ts: new Date().toISOString(), phase: 'scanning', message: 'checking services (1/2)', current: 1, total: 2, percent: 50, plannedCurrent: 2, plannedTotal: 2, plannedPercent: 100, updatedAt: new Date().toISOString() })),
+      await api.store.jobs.appendLog(id, 'event', progressRow(id)),
       await api.store.jobs.appendLog(id, 'info', 'check finished'),
     ];
     return { id, ids };
   }
 
-  it('replays one job from the start, names events by type, and ends once the finished job is idle', async () => {
+  it('replays one job from the start, names events by type, and ends at once with job_finished when the job is over', async () => {
     const { id, ids } = await seedJob('success');
     const started = Date.now();
     const stream = await openSse(baseUrl, `/api/jobs/${id}/events`, auth);
     await stream.ended;
     checkStreamAnswer('streamJobEventsById', stream);
+    checkFrames('streamJobEventsById', stream.frames);
     assert.deepEqual(stream.frames.map((frame) => [frame.id, frame.event]), [
       [ids[0], 'job_log'],
       [ids[1], 'job_progress'],
       [ids[2], 'job_log'],
+      // Seeded without a row of its own: the stream still ends on one (without an id).
+      [undefined, 'job_finished'],
     ]);
     assert.deepEqual(stream.frames[0]!.data, { type: 'job_log', jobId: id, ts: stream.frames[0]!.data.ts, level: 'info', msg: 'check started' });
     const progress = stream.frames[1]!.data;
     for (const field of ['plannedCurrent', 'plannedTotal', 'plannedPercent']) assert.equal(typeof progress[field], 'number', field);
-    assert.ok(Date.now() - started >= 4000, 'stays open about 5 s for late rows');
+    assert.deepEqual([stream.frames[3]!.data.status, stream.frames[3]!.data.jobType], ['success', 'check']);
+    assert.ok(Date.now() - started < 3000, `closed after ${Date.now() - started} ms, not after an idle wait`);
+  });
+
+  it('ends a live job\'s stream on the job_finished the runner writes', async () => {
+    let finish!: () => void;
+    const job = await api.engine.jobs.start(
+      { prefix: 'chk', type: 'check', scope: 'all', createdBy: 'ops', reason: 'ui', startMessage: 'check started', failureMessage: 'check failed' },
+      () => new Promise((resolve) => (finish = () => resolve({ summary: { servicesChecked: 0 } }))),
+    );
+    const stream = await openSse(baseUrl, `/api/jobs/${job.id}/events`, auth);
+    await stream.waitFor(1);
+    const started = Date.now();
+    finish();
+    await stream.ended;
+    checkFrames('streamJobEventsById', stream.frames);
+    const last = stream.frames.at(-1)!;
+    assert.equal(last.event, 'job_finished');
+    assert.equal(typeof last.id, 'number', 'the runner\'s own row, resumable by id');
+    assert.deepEqual([last.data.jobId, last.data.status, last.data.jobType], [job.id, 'success', 'check']);
+    assert.ok(Date.now() - started < 2000, `closed ${Date.now() - started} ms after the job ended`);
   });
 
   it('resumes after Last-Event-ID or afterId, whichever is larger', async () => {
@@ -64,22 +96,12 @@ describe('job event streams (SSE)', () => {
     // A row written while the client listens arrives live.
     const late = await api.store.jobs.appendLog(id, 'warn', 'late line');
     const frames = await byMax.waitFor(2);
+    checkFrames('streamJobEventsById', frames);
     assert.deepEqual(frames.map((frame) => [frame.id, frame.event, frame.data.msg]), [
       [ids[2], 'job_log', 'check finished'],
       [late, 'job_log', 'late line'],
     ]);
     byMax.close();
-  });
-
-  it('closes right after runtime_scan_finished', async () => {
-    const id = newId('job');
-    await api.store.jobs.create({ id, type: 'runtime_scan', scope: 'all', status: 'running', createdBy: 'ops', reason: 'ui' });
-    await api.store.jobs.appendLog(id, 'event', JSON.stringify({ type: 'runtime_scan_finished', jobId: id, ts: new Date().toISOString(), summary: {} }));
-    const started = Date.now();
-    const stream = await openSse(baseUrl, `/api/jobs/${id}/events`, auth);
-    await stream.ended;
-    assert.deepEqual(stream.frames.map((frame) => frame.event), ['runtime_scan_finished']);
-    assert.ok(Date.now() - started < 3000);
   });
 
   it('answers 404 for an unknown job and 401 without identity, before streaming', async () => {
@@ -100,10 +122,11 @@ describe('job event streams (SSE)', () => {
     const other = newId('dsc');
     await api.store.jobs.create({ id: other, type: 'discovery', scope: 'all', status: 'running', createdBy: 'ops', reason: 'ui' });
     await api.store.jobs.appendLog(other, 'info', 'not an event');
-    const eventId = await api.store.jobs.appendLog(other, 'event', JSON.stringify({ type: 'job_progress', phase: 'scanning' }));
+    const eventId = await api.store.jobs.appendLog(other, 'event', progressRow(other, { jobId: undefined }));
     const rawId = await api.store.jobs.appendLog(other, 'event', 'not json');
     const frames = await live.waitFor(2);
     live.close();
+    checkFrames('streamJobEvents', frames);
     assert.deepEqual(frames.map((frame) => [frame.id, frame.event]), [
       [eventId, 'job_event'],
       [rawId, 'job_event'],
@@ -131,7 +154,7 @@ describe('job event streams (SSE)', () => {
     for (let i = 1; i <= 10; i += 1) {
       await sleep(50);
       const started = performance.now();
-      const logId = await api.store.jobs.appendLog(id, 'event', JSON.stringify({ type: 'job_progress', jobId: id, current: i }));
+      const logId = await api.store.jobs.appendLog(id, 'event', progressRow(id, { current: i }));
       const [one, all] = await Promise.all([arrival(oneJob, ids.length + i, started), arrival(allJobs, i, started)]);
       assert.equal(one.frames.at(-1)?.id, logId);
       assert.equal(all.frames.at(-1)?.id, logId);
@@ -140,6 +163,8 @@ describe('job event streams (SSE)', () => {
     }
     oneJob.close();
     allJobs.close();
+    checkFrames('streamJobEventsById', oneJob.frames);
+    checkFrames('streamJobEvents', allJobs.frames);
     for (const [stream, values] of Object.entries(latencies)) {
       const sorted = [...values].sort((a, b) => a - b);
       t.diagnostic(`${stream}: appendLog to frame ${sorted[0]!.toFixed(1)}–${sorted.at(-1)!.toFixed(1)} ms, median ${sorted[sorted.length >> 1]!.toFixed(1)} ms`);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FakeRegistry } from '../src/engine/registry/testing/fake-registry.js';
 import type { Service, Store } from '../src/store/index.js';
-import { startApi, type Api } from './harness.js';
+import { contract, startApi, type Api } from './harness.js';
 import { openSse } from './sse-client.js';
 
 const as = { user: 'ops' };
@@ -169,6 +169,7 @@ describe('version inference routes', () => {
     await inference.collectGarbage();
     const [, next] = await lost.waitFor(2);
     lost.close();
+    assert.deepEqual(contract.checkFrames('streamVersionInferenceEvents', [...live, ...replay, resync!, next!]), []);
     assert.equal(resync!.data.type, 'resync_required');
     assert.deepEqual(
       { requestedAfterId: resync!.data.requestedAfterId, reason: resync!.data.reason, latestEventId: resync!.data.latestEventId },

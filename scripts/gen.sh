@@ -16,8 +16,8 @@ bin=node_modules/.bin
 for name in dockrev supervisor; do
   "$bin/redocly" bundle "openapi/$name.yaml" --ext json -o "$out/$name.openapi.json" >/dev/null 2>&1 \
     || { "$bin/redocly" bundle "openapi/$name.yaml" --ext json -o "$out/$name.openapi.json"; exit 1; }
-  "$bin/openapi-typescript" "$out/$name.openapi.json" -o "$out/$name.ts" >/dev/null 2>&1 \
-    || { "$bin/openapi-typescript" "$out/$name.openapi.json" -o "$out/$name.ts"; exit 1; }
+  "$bin/openapi-typescript" "$out/$name.openapi.json" -o "$out/$name.ts" --default-non-nullable false >/dev/null 2>&1 \
+    || { "$bin/openapi-typescript" "$out/$name.openapi.json" -o "$out/$name.ts" --default-non-nullable false; exit 1; }
 done
 
 if [[ "$mode" == "--check" ]]; then

@@ -5,8 +5,10 @@
 #   scripts/postgres.sh start   start it (installs Debian's postgresql-15 when missing); fine when running
 #   scripts/postgres.sh stop    stop the server this script started, if it runs
 #   scripts/postgres.sh url     print its DATABASE_URL
+#   scripts/postgres.sh resume  start a stopped server again on its data (fault tests)
 #
-# Environment: DOCKREV_PG_PORT (default 55432), DOCKREV_PG_BIN (default /usr/lib/postgresql/15/bin).
+# Environment: DOCKREV_PG_PORT (default 55432), DOCKREV_PG_BIN (default /usr/lib/postgresql/15/bin),
+# DOCKREV_PG_DIR (where the cluster lives; default $PWD/.tmp/pg).
 set -euo pipefail
 
 PG_PORT="${DOCKREV_PG_PORT:-55432}"
@@ -29,6 +31,7 @@ as_pg() {
 # home directory): then a directory of its own under /tmp, derived from the checkout path so that
 # start and stop agree.
 base_dir() {
+  if [ -n "${DOCKREV_PG_DIR:-}" ]; then echo "$DOCKREV_PG_DIR"; return; fi
   local preferred="$PWD/.tmp/pg"
   if ! is_root || runuser -u postgres -- test -x "$(dirname "$preferred")" 2>/dev/null; then
     echo "$preferred"
@@ -107,6 +110,16 @@ start() {
   echo "postgres.sh: started: $DATABASE_URL (data in $DATA_DIR)"
 }
 
+# pg_ctl start on the existing data: what `stop` left is there again (start wipes it).
+resume() {
+  set_dirs
+  [ -f "$DATA_DIR/PG_VERSION" ] || die "no cluster in $DATA_DIR to resume"
+  is_running && return 0
+  as_pg "$PG_BIN/pg_ctl" -D "$DATA_DIR" -l "$BASE_DIR/postgres.log" -w -t 30 \
+    -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+    start >/dev/null || { tail -n 20 "$BASE_DIR/postgres.log" >&2 || true; die "PostgreSQL did not start again on 127.0.0.1:$PG_PORT"; }
+}
+
 stop() {
   [ -x "$PG_BIN/pg_ctl" ] || { echo "postgres.sh: not installed, nothing to stop"; return 0; }
   set_dirs
@@ -122,5 +135,6 @@ case "${1:-}" in
   start) start ;;
   stop) stop ;;
   url) echo "$DATABASE_URL" ;;
-  *) die "usage: $0 start|stop|url" ;;
+  resume) resume ;;
+  *) die "usage: $0 start|stop|url|resume" ;;
 esac

@@ -11,6 +11,7 @@ import type { AppDeps } from './http/deps.js';
 import { envelope } from './http/errors.js';
 import { bindHandlers, createHttpServer, forwardAuthFor, type Transport } from './http/server.js';
 import { serveWebUi } from './http/web-ui.js';
+import { Metrics } from './metrics.js';
 
 const PUBLIC_PRINCIPAL: Principal = { name: 'anonymous' };
 const WEBHOOK_PRINCIPAL: Principal = { name: 'webhook' };
@@ -49,8 +50,16 @@ function securitySchemesOf(context: Context): string[] {
   return requirements.flatMap((requirement) => Object.keys(requirement));
 }
 
-/** `webDir`: the built UI (default `dist/web` of the project). */
-export async function createApp(deps: AppDeps, { webDir = join(projectRoot(), 'dist', 'web') }: { webDir?: string } = {}): Promise<express.Express> {
+/**
+ * `webDir`: the built UI (default `dist/web` of the project). Without `metrics` the app keeps its
+ * own (the caller that wants registry requests counted passes the one its engine reports to).
+ */
+export async function createApp(
+  base: Omit<AppDeps, 'metrics'> & { metrics?: Metrics },
+  { webDir = join(projectRoot(), 'dist', 'web') }: { webDir?: string } = {},
+): Promise<express.Express> {
+  const deps: AppDeps = { ...base, metrics: base.metrics ?? new Metrics() };
+  deps.metrics.subscribe(deps.engine.events);
   const { config } = deps;
   const forwardAuth = forwardAuthFor(config.auth);
 
@@ -69,8 +78,10 @@ export async function createApp(deps: AppDeps, { webDir = join(projectRoot(), 'd
     document: loadSpec('dockrev'),
     logger: deps.logger,
     handlers: bound,
+    onAnswered: deps.metrics.answered,
     security: {
-      forwardAuth: forwardAuth.check,
+      // DOCKREV_METRICS_PUBLIC opens GET /metrics to scrapers that send no identity.
+      forwardAuth: (transport, context) => (config.metricsPublic && context.operation.operationId === 'getMetrics' ? PUBLIC_PRINCIPAL : forwardAuth.check(transport)),
       forwardAuthGroup: forwardAuth.check,
       webhookSecret: (transport) => {
         const provided = headerText(transport.req.headers['x-dockrev-webhook-secret']);

@@ -1,6 +1,7 @@
-import { parseCidr, type Cidr } from './cidr.js';
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
+import proxyaddr from 'proxy-addr';
 import { projectRoot } from './spec.js';
 
 /** Everything the API process reads from its environment, parsed and validated once. */
@@ -21,6 +22,10 @@ export interface Config {
   logLevel: LogLevel;
   auth: AuthConfig;
   webhookSecret?: string;
+  /** `GET /metrics` without forward auth (`DOCKREV_METRICS_PUBLIC`). */
+  metricsPublic: boolean;
+  /** Names this deployment among instances sharing PostgreSQL (`DOCKREV_INSTANCE_ID`, default the host name). */
+  instanceId: string;
   /** `unix:///path` or `tcp://host:port`; the local socket when unset. */
   dockerHost?: string;
   dockerConfigPath?: string;
@@ -59,7 +64,8 @@ export interface AuthConfig {
   allowedGroup?: string;
   allowAnonymousInDev: boolean;
   /** When set, identity headers are honoured only from these peers. */
-  trustedProxies?: Cidr[];
+  /** Addresses, CIDR ranges or proxy-addr's names (`loopback`, `linklocal`, `uniquelocal`). */
+  trustedProxies?: string[];
 }
 
 export class ConfigError extends Error {
@@ -190,15 +196,37 @@ export function packageInfo(): PackageInfo {
   return { version: pkg.version ?? '0.0.0', repository, author: pkg.author, homepage: pkg.homepage };
 }
 
+function trustedProxyEntryValid(entry: string): boolean {
+  try {
+    proxyaddr.compile(entry);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * With an allowlist but no trusted-proxy list, whoever reaches the port can send the identity
+ * header and is admitted: the proxy must be the only way in, and Dockrev should be told which
+ * peer it is. Logged at start-up and shown in the deploy-check report.
+ */
+export function unguardedIdentityWarning(auth: AuthConfig): string | undefined {
+  if (!(auth.allowedUser || auth.allowedGroup) || auth.trustedProxies) return undefined;
+  return (
+    `an allowlist is set but DOCKREV_AUTH_TRUSTED_PROXIES is not: any client that reaches this port can send ` +
+    `${auth.forwardHeaderName} / ${auth.groupHeaderName} and be admitted. Set DOCKREV_AUTH_TRUSTED_PROXIES to the ` +
+    `address or range of your forward-auth proxy, and publish the port only to it`
+  );
+}
+
 /** The DOCKREV_AUTH_* variables, shared by the API and the supervisor. */
 export function readAuthConfig(read: EnvReader): AuthConfig {
-  let trustedProxies: Cidr[] | undefined;
+  let trustedProxies: string[] | undefined;
   const proxiesRaw = read.string('DOCKREV_AUTH_TRUSTED_PROXIES');
   if (proxiesRaw) {
     trustedProxies = [];
     for (const entry of proxiesRaw.split(',').map((part) => part.trim()).filter(Boolean)) {
-      const cidr = parseCidr(entry);
-      if (cidr) trustedProxies.push(cidr);
+      if (trustedProxyEntryValid(entry)) trustedProxies.push(entry);
       else read.problem('DOCKREV_AUTH_TRUSTED_PROXIES', `'${entry}' is not an IP address or CIDR range`);
     }
   }
@@ -241,6 +269,8 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: read.logLevel(),
     auth: readAuthConfig(read),
     webhookSecret: read.string('DOCKREV_WEBHOOK_SECRET'),
+    metricsPublic: read.bool('DOCKREV_METRICS_PUBLIC', false),
+    instanceId: read.string('DOCKREV_INSTANCE_ID') ?? hostname(),
     dockerHost: read.string('DOCKER_HOST'),
     dockerConfigPath: read.string('DOCKREV_DOCKER_CONFIG'),
     composeBin,

@@ -1,8 +1,9 @@
-import { createServer } from 'node:http';
-import { ConfigError, IGNORED_LEGACY_VARIABLES, loadConfig } from './config.js';
+import { ConfigError, IGNORED_LEGACY_VARIABLES, loadConfig, unguardedIdentityWarning } from './config.js';
 import { Engine } from './engine/engine.js';
 import { createApp } from './app.js';
+import { createListener } from './http/listener.js';
 import { createLogger } from './logger.js';
+import { Metrics } from './metrics.js';
 import { openStore } from './store/index.js';
 
 async function main(): Promise<void> {
@@ -20,6 +21,8 @@ async function main(): Promise<void> {
   for (const name of IGNORED_LEGACY_VARIABLES) {
     if (process.env[name]) logger.warn({ variable: name }, `${name} is no longer used and is ignored`);
   }
+  const unguarded = unguardedIdentityWarning(config.auth);
+  if (unguarded) logger.warn({ variable: 'DOCKREV_AUTH_TRUSTED_PROXIES' }, unguarded);
 
   let store;
   try {
@@ -29,12 +32,12 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
-  const engine = await Engine.create({ config, store, logger });
+  const metrics = new Metrics();
+  const engine = await Engine.create({ config, store, logger, registry: { onRequest: metrics.registryRequest } });
   await engine.recoverAfterRestart();
   await engine.startBackground();
-  const app = await createApp({ config, store, engine, logger });
-  const server = createServer(app);
-  server.keepAliveTimeout = 65_000;
+  const app = await createApp({ config, store, engine, logger, metrics });
+  const server = createListener(app);
   server.on('error', (error) => {
     logger.fatal({ err: error }, 'cannot listen');
     process.stderr.write(`dockrev: cannot listen on ${config.http.host}:${config.http.port}: ${error.message}\n`);

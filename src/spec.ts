@@ -27,3 +27,27 @@ export function loadSpec(name: 'dockrev' | 'supervisor'): Document {
   // openapi-backend dereferences in place, so every backend gets its own copy.
   return structuredClone(document);
 }
+
+const published = new Map<string, unknown>();
+
+/** The bundled document as served (`GET /api/openapi.json`): read once, never changed. */
+export function publishedSpec(name: 'dockrev' | 'supervisor'): unknown {
+  if (!published.has(name)) published.set(name, JSON.parse(readFileSync(join(projectRoot(), 'src', 'generated', `${name}.openapi.json`), 'utf8')));
+  return published.get(name);
+}
+
+const DOCS_NOT_BUILT =
+  '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Dockrev API</title></head><body>' +
+  '<h1>Dockrev API</h1><p>The rendered reference is built by <code>make build</code>; the OpenAPI document is at ' +
+  '<a href="/api/openapi.json">/api/openapi.json</a>.</p></body></html>';
+
+let docs: string | undefined;
+
+/** The API reference page built by `make build` (dist/docs/api.html), or a page that links the document. */
+export function apiDocsHtml(): string {
+  if (docs === undefined) {
+    const file = join(projectRoot(), 'dist', 'docs', 'api.html');
+    docs = existsSync(file) ? readFileSync(file, 'utf8') : DOCS_NOT_BUILT;
+  }
+  return docs;
+}

@@ -179,6 +179,7 @@ describe('notifications on the real engine', { skip, timeout: 600_000 }, () => {
       [
         'core.forward_auth_authorization_config',
         'core.forward_auth_request_authorization',
+        'core.forward_auth_trusted_proxies',
         'core.docker_engine',
         'core.compose_access',
         'core.service_image_ref_valid',

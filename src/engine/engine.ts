@@ -12,6 +12,8 @@ import { DiscoveryScanner } from './discovery/index.js';
 import { DockerEngine, DockerStateCache } from './docker/index.js';
 import { EngineEvents, pendingEvent } from './events.js';
 import { GithubPackages } from './github/index.js';
+import { afterInterruptedJobs, recoverAfterRestart, type InterruptedJobsDeps } from './jobs/interrupted.js';
+import { JobOwnership, type OwnershipTiming } from './jobs/ownership.js';
 import { JobRunner } from './jobs/runner.js';
 import { Notifier, type TestNotificationInput } from './notify/notifier.js';
 import { putNotificationSettings, type NotificationSettingsInput } from './notify/settings.js';
@@ -24,7 +26,6 @@ import { addBackgroundTasks, SETTINGS_SCHEDULE_TASKS } from './schedule/backgrou
 import { Scheduler } from './schedule/scheduler.js';
 import { putSystemSettings, type SystemSettingsInput } from './settings.js';
 import { executorDeps, type UpdateDeps } from './update/deps.js';
-import { recoverInterruptedUpdates } from './update/recovery.js';
 import { Updates } from './update/updates.js';
 import { validateUpdateRequest, type UpdateRequestInput } from './update/validate.js';
 import { validateWebhookTrigger, type WebhookTriggerInput } from './update/webhook-trigger.js';
@@ -41,6 +42,8 @@ export interface EngineOptions {
   registry?: Pick<RegistryClientOptions, 'onRequest'>;
   /** Tuning of the GitHub webhook jobs' retries (tests). */
   githubRetry?: { baseMs?: number; maxAttempts?: number; callBackoffUnitMs?: number };
+  /** Heartbeat and reconciler timing of job owners (tests). */
+  jobOwnership?: Partial<OwnershipTiming>;
 }
 
 /** Who asks for an update: a user through the API, or CI through the webhook trigger (always `apply`, reason `webhook`). */
@@ -82,6 +85,8 @@ export class Engine {
   private readonly executor: UpdateDeps;
   /** Sends notifications for finished updates, new versions and audit anomalies; retries failed sends. */
   readonly notifier: Notifier;
+  /** Heartbeats of this process and the reconciler that ends jobs whose owner is gone. */
+  readonly ownership: JobOwnership;
 
   private constructor(
     private readonly options: EngineOptions,
@@ -89,7 +94,7 @@ export class Engine {
   ) {
     const { config, store, logger } = options;
     this.events = new EngineEvents(logger);
-    this.jobs = new JobRunner(store, logger, this.events);
+    this.jobs = new JobRunner(store, logger, this.events, undefined, config.instanceId);
     this.docker = new DockerEngine({ dockerHost: config.dockerHost });
     this.dockerState = new DockerStateCache(this.docker, { logger });
     this.checks = new Checks({ store, jobs: this.jobs, docker: this.dockerState, registry, hostPlatform: config.hostPlatform, logger });
@@ -162,6 +167,13 @@ export class Engine {
       retry: options.githubRetry,
     });
     this.github.registerAudit(this.scheduler);
+    this.ownership = new JobOwnership({ store, runner: this.jobs, logger, timing: options.jobOwnership, onEnded: (jobs) => afterInterruptedJobs(this.interruptedDeps(), jobs) });
+    this.ownership.register(this.scheduler);
+  }
+
+  private interruptedDeps(): InterruptedJobsDeps {
+    const { store, logger } = this.options;
+    return { store, logger, github: this.github, updates: this.executor };
   }
 
   /** The scheduled update check: every stack, reason `schedule`; a check still running from before is left to finish. */
@@ -346,20 +358,11 @@ export class Engine {
   /**
    * After a restart: jobs that were running cannot resume, so they fail with a reason; services an
    * interrupted update was changing get a running container again; override files are removed.
+   * On a shared PostgreSQL, jobs of owners that are still beating belong to another instance.
    */
   async recoverAfterRestart(): Promise<void> {
-    const { store, logger } = this.options;
-    const { jobs: updates } = await store.jobs.list({ types: ['update'], status: 'running', limit: 200 });
-    const webhookJobs = await this.github.runningJobs();
-    const interrupted = await store.jobs.failInterruptedJobs('server_restart');
-    if (interrupted > 0) logger.warn({ jobs: interrupted }, 'marked jobs interrupted by a restart as failed');
-    // GitHub webhook work is idempotent, so an interrupted job is queued again rather than lost.
-    const requeued = await this.github.requeue(webhookJobs);
-    if (requeued.length > 0) logger.warn({ jobs: requeued.map((job) => job.id) }, 'queued interrupted github webhook jobs again');
-    const report = await recoverInterruptedUpdates(this.executor, updates.map((job) => job.id));
-    if (report.restarted.length > 0 || report.failures.length > 0 || report.removedOverrideFiles.length > 0) {
-      logger.warn({ report }, 'recovered interrupted updates');
-    }
+    const shared = Boolean(this.options.config.databaseUrl);
+    await recoverAfterRestart(this.interruptedDeps(), shared ? { instance: this.jobs.instance, seenSince: this.ownership.staleBefore() } : undefined);
   }
 
   /**
@@ -371,6 +374,7 @@ export class Engine {
     const { store, logger } = this.options;
     const archived = await store.discoveryProjects.archiveMissing();
     if (archived > 0) logger.info({ projects: archived }, 'archived discovery projects missing at start-up');
+    await this.ownership.start();
     await this.scheduler.start();
     this.github.startWorker();
     await this.inference.start();
@@ -382,7 +386,9 @@ export class Engine {
     await this.registryWebhooks.stop();
     await this.inference.stop();
     await this.github.stopWorker();
+    this.jobs.stopRetrying();
     await this.jobs.idle();
+    await this.ownership.stop();
     await this.events.drain();
     this.dockerState.close();
   }

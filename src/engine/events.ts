@@ -108,6 +108,15 @@ export interface QuayNotificationsAnomalyEvent {
   repositories: { registry: string; repository: string; state: 'missing' | 'failing' | 'error'; numberOfFailures?: number; error?: string }[];
 }
 
+/** One send of a notification: `sent`, `pending` (failed, a retry follows) or `failed` (the last attempt failed). */
+export interface NotificationAttemptedEvent {
+  deliveryId: string;
+  channel: string;
+  kind: string;
+  status: 'sent' | 'pending' | 'failed';
+  attempt: number;
+}
+
 /** Settings a user changed; loops that read them (schedules, channels) re-read. */
 export interface SettingsChangedEvent {
   section: 'system' | 'notifications' | 'github_packages' | 'registry_webhooks';
@@ -123,6 +132,7 @@ export interface EngineEventMap {
   'ghcr_webhook.anomaly': GhcrWebhookAnomalyEvent;
   'quay_notifications.anomaly': QuayNotificationsAnomalyEvent;
   'settings.changed': SettingsChangedEvent;
+  'notification.attempted': NotificationAttemptedEvent;
 }
 
 export type EngineEventName = keyof EngineEventMap;

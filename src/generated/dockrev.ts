@@ -11,7 +11,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness probe */
+        /**
+         * Liveness probe
+         * @description Liveness: `200 ok` as long as the process answers, whatever the database or Docker do (see `GET /api/ready`).
+         */
         get: operations["getHealth"];
         put?: never;
         post?: never;
@@ -28,8 +31,105 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Effective application version */
+        /**
+         * Effective application version
+         * @description The version this process reports and the link to the supervisor's self-upgrade page.
+         */
         get: operations["getVersion"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Readiness probe
+         * @description Whether this instance can do its work now: `200` while the database and the Docker engine
+         *     answer, `503 not_ready` (with each probe's result in `details.checks`) while either does
+         *     not. Each probe is bounded by 2 s. `GET /api/health` is the liveness probe: it answers
+         *     as long as the process runs.
+         */
+        get: operations["getReadiness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/openapi.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * This API's OpenAPI document
+         * @description The bundled OpenAPI 3.1 document this server implements (the one its types and tests come from).
+         */
+        get: operations["getOpenApiDocument"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/docs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * API reference (HTML)
+         * @description The API reference rendered from `GET /api/openapi.json` (Redoc, built with the server;
+         *     everything is in the page, nothing is loaded from elsewhere). A server built without it
+         *     answers a short page that links the document.
+         */
+        get: operations["getApiDocs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Prometheus metrics
+         * @description Metrics in the Prometheus text format: HTTP requests by operation and status with
+         *     latency histograms (`dockrev_http_requests_total`, `dockrev_http_request_duration_seconds`),
+         *     finished jobs by type and result (`dockrev_jobs_finished_total`,
+         *     `dockrev_job_duration_seconds`), check run time (`dockrev_check_duration_seconds`),
+         *     registry requests by host and kind (`dockrev_registry_requests_total`,
+         *     `dockrev_registry_request_duration_seconds`), update results (`dockrev_updates_total`,
+         *     `dockrev_update_services_total`), notification deliveries
+         *     (`dockrev_notification_deliveries_total`) and the process (`dockrev_process_*`,
+         *     `dockrev_nodejs_*`). Protected like the API (forward auth) unless
+         *     `DOCKREV_METRICS_PUBLIC=true`, which makes it public.
+         */
+        get: operations["getMetrics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -77,7 +177,7 @@ export interface paths {
                  * @description Stack id (`stk_…`).
                  * @example stk_01JNR1Y6QK3G7W9T8E2M4B5C6D
                  */
-                stackId: components["parameters"]["StackId"];
+                stackId: components["parameters"]["StackIdParam"];
             };
             cookie?: never;
         };
@@ -106,7 +206,7 @@ export interface paths {
                  * @description Stack id (`stk_…`).
                  * @example stk_01JNR1Y6QK3G7W9T8E2M4B5C6D
                  */
-                stackId: components["parameters"]["StackId"];
+                stackId: components["parameters"]["StackIdParam"];
             };
             cookie?: never;
         };
@@ -134,7 +234,7 @@ export interface paths {
                  * @description Stack id (`stk_…`).
                  * @example stk_01JNR1Y6QK3G7W9T8E2M4B5C6D
                  */
-                stackId: components["parameters"]["StackId"];
+                stackId: components["parameters"]["StackIdParam"];
             };
             cookie?: never;
         };
@@ -161,7 +261,7 @@ export interface paths {
                  * @description Service id (`svc_…`).
                  * @example svc_01JNR1Y6QK3G7W9T8E2M4B5C6E
                  */
-                serviceId: components["parameters"]["ServiceId"];
+                serviceId: components["parameters"]["ServiceIdParam"];
             };
             cookie?: never;
         };
@@ -190,7 +290,7 @@ export interface paths {
                  * @description Service id (`svc_…`).
                  * @example svc_01JNR1Y6QK3G7W9T8E2M4B5C6E
                  */
-                serviceId: components["parameters"]["ServiceId"];
+                serviceId: components["parameters"]["ServiceIdParam"];
             };
             cookie?: never;
         };
@@ -217,7 +317,7 @@ export interface paths {
                  * @description Service id (`svc_…`).
                  * @example svc_01JNR1Y6QK3G7W9T8E2M4B5C6E
                  */
-                serviceId: components["parameters"]["ServiceId"];
+                serviceId: components["parameters"]["ServiceIdParam"];
             };
             cookie?: never;
         };
@@ -264,7 +364,7 @@ export interface paths {
                  * @description Service id (`svc_…`).
                  * @example svc_01JNR1Y6QK3G7W9T8E2M4B5C6E
                  */
-                serviceId: components["parameters"]["ServiceId"];
+                serviceId: components["parameters"]["ServiceIdParam"];
             };
             cookie?: never;
         };
@@ -302,7 +402,7 @@ export interface paths {
                  * @description Service id (`svc_…`).
                  * @example svc_01JNR1Y6QK3G7W9T8E2M4B5C6E
                  */
-                serviceId: components["parameters"]["ServiceId"];
+                serviceId: components["parameters"]["ServiceIdParam"];
             };
             cookie?: never;
         };
@@ -334,7 +434,7 @@ export interface paths {
                  * @description Service id (`svc_…`).
                  * @example svc_01JNR1Y6QK3G7W9T8E2M4B5C6E
                  */
-                serviceId: components["parameters"]["ServiceId"];
+                serviceId: components["parameters"]["ServiceIdParam"];
             };
             cookie?: never;
         };
@@ -476,7 +576,7 @@ export interface paths {
                  * @description Compose project name (the `com.docker.compose.project` label).
                  * @example demo
                  */
-                project: components["parameters"]["ProjectName"];
+                project: components["parameters"]["ProjectNameParam"];
             };
             cookie?: never;
         };
@@ -504,7 +604,7 @@ export interface paths {
                  * @description Compose project name (the `com.docker.compose.project` label).
                  * @example demo
                  */
-                project: components["parameters"]["ProjectName"];
+                project: components["parameters"]["ProjectNameParam"];
             };
             cookie?: never;
         };
@@ -688,8 +788,9 @@ export interface paths {
          *       percent, plannedCurrent, plannedTotal, plannedPercent, currentTarget?, download?,
          *       updatedAt}` (see `JobProgress`), `{type: "job_enqueued", jobType, op, target, jobId,
          *       ts}`, the runtime-scan events `runtime_scan_started`, `runtime_scan_service`,
-         *       `runtime_scan_finished`; a stored message that is not a JSON object becomes
-         *       `{type: "job_event", jobId, ts, raw}`.
+         *       `runtime_scan_finished`, `job_finished` (a job is over: `{type, jobId, ts, status,
+         *       jobType, finishedAt}`); a stored message that is not a JSON object becomes
+         *       `{type: "job_event", jobId, ts, raw}`. `AllJobsStreamFrame` describes each frame.
          *     * `job_events_error` — `{type: "job_events_error", error}`; the stream closes after it.
          */
         get: operations["streamJobEvents"];
@@ -710,7 +811,7 @@ export interface paths {
                  * @description Job id (`chk_…`, `dsc_…` or `job_…`).
                  * @example chk_01JNR1Y6QK3G7W9T8E2M4B5C6F
                  */
-                jobId: components["parameters"]["JobId"];
+                jobId: components["parameters"]["JobIdParam"];
             };
             cookie?: never;
         };
@@ -740,7 +841,7 @@ export interface paths {
                  * @description Job id (`chk_…`, `dsc_…` or `job_…`).
                  * @example chk_01JNR1Y6QK3G7W9T8E2M4B5C6F
                  */
-                jobId: components["parameters"]["JobId"];
+                jobId: components["parameters"]["JobIdParam"];
             };
             cookie?: never;
         };
@@ -758,11 +859,14 @@ export interface paths {
          *       with the stored JSON as data: `job_progress` (`{type, jobId, ts, phase, message,
          *       current, total, percent, plannedCurrent, plannedTotal, plannedPercent, currentTarget?,
          *       download?, updatedAt}`), `runtime_scan_started`, `runtime_scan_service`,
-         *       `runtime_scan_finished`, `job_enqueued`, `ghcr_repo_deleted`, …
+         *       `runtime_scan_finished`, `job_enqueued`, `ghcr_repo_deleted`.
+         *     * `job_finished` — `{type: "job_finished", jobId, ts, status, jobType, finishedAt}`: the job
+         *       is over; the stream closes right after it. A job that ended without writing one (at a
+         *       restart, or ended by the reconciler because its owner was gone) gets it without `id`
+         *       once the stored rows are read.
          *     * `job_events_error` — `{type: "job_events_error", error}`; the stream closes after it.
          *
-         *     The stream closes after `runtime_scan_finished`, or once the job has finished and no new
-         *     row arrived for about 5 s.
+         *     Each frame's `data` is described by `JobStreamFrame` (one schema per event name).
          */
         get: operations["streamJobEventsById"];
         put?: never;
@@ -791,7 +895,7 @@ export interface paths {
          * @description Creates a rule that hides matching candidate tags of one service from update counts and
          *     stack/all update selection; it takes effect at the next check of that service.
          *     Matching is applied to the candidate tag: `exact` (equal), `prefix` (starts with),
-         *     `regex` (unanchored search), `semver` (a requirement such as `>=5.3, <5.4`; a leading `v`
+         *     `regex` (unanchored search), `semver` (a range in the standard npm syntax such as `>=5.3 <5.4`, `^1.2` or `1.2.x || 2.0.x`; commas also join comparators; a leading `v`
          *     is stripped and `X` / `X.Y` are read as `X.0.0` / `X.Y.0`). An invalid regex or semver
          *     requirement is accepted and simply never matches; the service's existence is not
          *     checked. Handler validation (`400 invalid_argument`): "scope.serviceId must not be empty".
@@ -1702,7 +1806,9 @@ export interface paths {
          *     `401 auth_required`.
          *
          *     Checks, in order: `core.forward_auth_authorization_config`,
-         *     `core.forward_auth_request_authorization`, `core.docker_engine` (`docker info`),
+         *     `core.forward_auth_request_authorization`, `core.forward_auth_trusted_proxies` (`warn`
+         *     while an allowlist is set without `DOCKREV_AUTH_TRUSTED_PROXIES`: anyone reaching the port
+         *     could send the identity headers), `core.docker_engine` (`docker info`),
          *     `core.compose_access` (every Compose and env file of active stacks and discovered projects
          *     absolute and readable; none known fails), `core.service_image_ref_valid`,
          *     `core.update_executor_ready` (`<compose bin> version`), `feature.registry_auth`, then one
@@ -1736,9 +1842,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Read the deploy welcome state */
+        /**
+         * Read the deploy welcome state
+         * @description Whether the first-run welcome opens by itself (`neverAutoOpen`), and when that was last changed.
+         */
         get: operations["getDeployWelcome"];
-        /** Update the deploy welcome state */
+        /**
+         * Update the deploy welcome state
+         * @description Stores whether the first-run welcome opens by itself; `updatedAt` of a `GET` body is accepted and ignored.
+         */
         put: operations["putDeployWelcome"];
         post?: never;
         delete?: never;
@@ -1752,7 +1864,7 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /** @description The error envelope used by every non-2xx response. */
-        Error: {
+        ErrorEnvelope: {
             error: components["schemas"]["ErrorBody"];
         };
         ErrorBody: {
@@ -1765,7 +1877,7 @@ export interface components {
             };
         };
         /** @enum {string} */
-        ErrorCode: "invalid_argument" | "auth_required" | "unauthorized" | "not_found" | "method_not_allowed" | "conflict" | "unprocessable" | "internal" | "not_implemented" | "invalid_jobs_cursor" | "supervisor_misrouted";
+        ErrorCode: "invalid_argument" | "auth_required" | "unauthorized" | "not_found" | "method_not_allowed" | "conflict" | "unprocessable" | "internal" | "not_implemented" | "invalid_jobs_cursor" | "supervisor_misrouted" | "payload_too_large" | "not_ready";
         /**
          * @example {
          *       "error": {
@@ -1866,6 +1978,32 @@ export interface components {
              * @example /supervisor/
              */
             selfUpgradeUrl: string;
+        };
+        ReadinessProbe: {
+            ok: boolean;
+            /** @description How long the probe took. */
+            ms: number;
+            /** @description Why it failed. */
+            error?: string;
+        };
+        ReadinessChecks: {
+            database: components["schemas"]["ReadinessProbe"];
+            docker: components["schemas"]["ReadinessProbe"];
+        };
+        Readiness: {
+            /** @constant */
+            ready: true;
+            checks: components["schemas"]["ReadinessChecks"];
+        };
+        NotReadyError: {
+            error: {
+                /** @constant */
+                code: "not_ready";
+                message: string;
+                details: {
+                    checks: components["schemas"]["ReadinessChecks"];
+                };
+            };
         };
         /**
          * @description Stack id (`stk_` + ULID).
@@ -2248,6 +2386,56 @@ export interface components {
             /** @description Rows matching the filters. */
             total: number;
         };
+        /** @description A snapshot task's life (`task_enqueued`, `task_started`, `task_progress`, `task_finished`). */
+        VersionInferenceTaskEventData: {
+            /** @enum {string} */
+            type: "task_enqueued" | "task_started" | "task_progress" | "task_finished";
+            ts: components["schemas"]["Timestamp"];
+            key: string;
+            imageRepo: string;
+            digest: string;
+            hostPlatform: string;
+            reason?: string;
+            /** @enum {string} */
+            status?: "success" | "error";
+        } & {
+            [key: string]: unknown;
+        };
+        VersionInferenceGcEventData: {
+            /** @constant */
+            type: "gc_ran";
+            ts: components["schemas"]["Timestamp"];
+            cutoff: string;
+            deleted: number;
+            durationMs: number;
+            ok: boolean;
+            error?: string;
+        };
+        VersionInferenceResyncEventData: {
+            /** @constant */
+            type: "resync_required";
+            ts: components["schemas"]["Timestamp"];
+            requestedAfterId: number;
+            oldestAvailableId: number;
+            latestEventId: number;
+            /** @constant */
+            reason: "buffer_overflow";
+        };
+        VersionInferenceErrorEventData: {
+            /** @constant */
+            type: "error";
+            error: string;
+        };
+        /**
+         * @description One frame of `GET /api/version-inference/events`: the `event:` line is always
+         *     `version_inference_event`; `data.type` tells the kind.
+         */
+        VersionInferenceStreamFrame: {
+            id?: number;
+            /** @constant */
+            event: "version_inference_event";
+            data: components["schemas"]["VersionInferenceTaskEventData"] | components["schemas"]["VersionInferenceGcEventData"] | components["schemas"]["VersionInferenceResyncEventData"] | components["schemas"]["VersionInferenceErrorEventData"];
+        };
         DiscoveryProject: {
             /**
              * @description The Compose project name (`com.docker.compose.project` label).
@@ -2290,7 +2478,7 @@ export interface components {
              * @default ui
              * @enum {string}
              */
-            reason: "ui" | "webhook" | "schedule";
+            reason?: "ui" | "webhook" | "schedule";
         };
         CheckCreated: {
             checkId: components["schemas"]["JobId"];
@@ -2317,7 +2505,7 @@ export interface components {
              * @default ui
              * @enum {string}
              */
-            reason: "ui" | "schedule";
+            reason?: "ui" | "schedule";
         };
         /**
          * @example {
@@ -2354,7 +2542,7 @@ export interface components {
              * @description Skip pulling the target tag and re-tagging the configured ref after the update.
              * @default false
              */
-            skipTagFollowups: boolean;
+            skipTagFollowups?: boolean;
         };
         /**
          * @description Field presence rules depend on `scope` and are enforced by the handler in a fixed order
@@ -2407,14 +2595,14 @@ export interface components {
              * @description Update even when the candidate does not provide the host platform.
              * @default false
              */
-            allowArchMismatch: boolean;
+            allowArchMismatch?: boolean;
             backupMode?: components["schemas"]["BackupMode"];
             /**
              * @description Who asked for the update (non-`ui` reasons skip semver downgrades).
              * @default ui
              * @enum {string}
              */
-            reason: "ui" | "webhook" | "schedule" | "auto_policy";
+            reason?: "ui" | "webhook" | "schedule" | "auto_policy";
         };
         /**
          * @description `queued` only for GitHub webhook jobs waiting for a worker.
@@ -2539,7 +2727,7 @@ export interface components {
          *     quay_notifications `{op, callbackUrl (token masked), repositories: [{repository, state,
          *     …}], counts, progress}`; checks a registry push asked for add `source`, `registry`,
          *     `repo`, `eventId`, `eventIds`; failures `{error, progress}`; terminated jobs carry `terminated: {reason}`
-         *     (`stale_check`, `server_restart`).
+         *     (`stale_check`, `server_restart`, `owner_gone`: the process running it stopped beating, `outcome_not_recorded`: its end could not be written while the database was away).
          */
         JobSummary: {
             progress?: components["schemas"]["JobProgress"];
@@ -2585,6 +2773,118 @@ export interface components {
             /** @description Present when more jobs match; pass as `cursor`. */
             nextCursor?: string;
         };
+        /** @description The frame's `id:` line (resume with it as `afterId` or `Last-Event-ID`). */
+        StreamFrameId: number;
+        /** @description What every stored job event carries. */
+        JobEventFields: {
+            type: string;
+            jobId: string;
+            ts: components["schemas"]["Timestamp"];
+        };
+        /** @description The job's progress (`JobProgress` fields with `type`, `jobId`, `ts`). */
+        JobProgressEventData: components["schemas"]["JobEventFields"] & {
+            /** @constant */
+            type: "job_progress";
+            phase: string;
+            message: string;
+            current: number;
+            total: number;
+            percent: number;
+            plannedCurrent?: number;
+            plannedTotal?: number;
+            plannedPercent?: number | null;
+            currentTarget?: string;
+            download?: components["schemas"]["JobDownloadProgress"];
+            updatedAt: components["schemas"]["Timestamp"];
+        };
+        /** @description A queued job (GitHub webhook work) entered the queue. */
+        JobEnqueuedEventData: components["schemas"]["JobEventFields"] & {
+            /** @constant */
+            type: "job_enqueued";
+            jobType: components["schemas"]["JobType"];
+        };
+        RuntimeScanStartedEventData: components["schemas"]["JobEventFields"] & {
+            /** @constant */
+            type: "runtime_scan_started";
+            scope: components["schemas"]["Scope"];
+            stackId?: string;
+            serviceId?: string;
+            reason?: string;
+            hostPlatform?: string;
+        };
+        /** @description One service's runtime digest as the scan read it. */
+        RuntimeScanServiceEventData: components["schemas"]["JobEventFields"] & {
+            /** @constant */
+            type: "runtime_scan_service";
+        };
+        RuntimeScanFinishedEventData: components["schemas"]["JobEventFields"] & {
+            /** @constant */
+            type: "runtime_scan_finished";
+            /**
+             * @description Present when the scan failed.
+             * @constant
+             */
+            status?: "failed";
+            summary: {
+                [key: string]: unknown;
+            };
+        };
+        /** @description A tracked repository vanished on GitHub and its hooks were forgotten. */
+        GhcrRepoDeletedEventData: components["schemas"]["JobEventFields"] & {
+            /** @constant */
+            type: "ghcr_repo_deleted";
+            repo: string;
+            deletedHookIds?: number[];
+        };
+        /**
+         * @description The job is over; its row holds this status. The last frame of a job's stream: the server
+         *     closes the stream right after it.
+         */
+        JobFinishedEventData: {
+            /** @constant */
+            type: "job_finished";
+            jobId: string;
+            ts: components["schemas"]["Timestamp"];
+            /** @enum {string} */
+            status: "success" | "failed" | "rolled_back";
+            jobType?: string;
+            finishedAt: components["schemas"]["Timestamp"];
+        };
+        /** @description A stored event row that is not a JSON object, as text. */
+        JobRawEventData: {
+            /** @enum {string} */
+            type: "event" | "job_event";
+            jobId: string;
+            ts: components["schemas"]["Timestamp"];
+            raw: string;
+        };
+        /** @description A structured job event, by its `type`. */
+        JobStructuredEventData: components["schemas"]["JobProgressEventData"] | components["schemas"]["JobEnqueuedEventData"] | components["schemas"]["RuntimeScanStartedEventData"] | components["schemas"]["RuntimeScanServiceEventData"] | components["schemas"]["RuntimeScanFinishedEventData"] | components["schemas"]["GhcrRepoDeletedEventData"] | components["schemas"]["JobFinishedEventData"] | components["schemas"]["JobRawEventData"];
+        JobEventFrame: {
+            id: components["schemas"]["StreamFrameId"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "job_event";
+            data: components["schemas"]["JobStructuredEventData"];
+        };
+        /** @description Reading the store failed; the stream closes after this frame. */
+        JobEventsErrorData: {
+            /** @constant */
+            type: "job_events_error";
+            error: string;
+        };
+        JobEventsErrorFrame: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "job_events_error";
+            data: components["schemas"]["JobEventsErrorData"];
+        };
+        /** @description One frame of `GET /api/jobs/events` (see `JobStreamFrame` for the wire format). */
+        AllJobsStreamFrame: components["schemas"]["JobEventFrame"] | components["schemas"]["JobEventsErrorFrame"];
         JobLog: {
             /** @description Global, increasing log row id (the SSE event id). */
             id: number;
@@ -2624,6 +2924,105 @@ export interface components {
         JobDetailResponse: {
             job: components["schemas"]["JobDetail"];
         };
+        /** @description A plain log row of the job. */
+        JobLogEventData: {
+            /** @constant */
+            type: "job_log";
+            jobId: string;
+            ts: components["schemas"]["Timestamp"];
+            /** @enum {string} */
+            level: "info" | "warn" | "error";
+            msg: string;
+        };
+        JobLogFrame: {
+            id: components["schemas"]["StreamFrameId"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "job_log";
+            data: components["schemas"]["JobLogEventData"];
+        };
+        JobProgressFrame: {
+            id: components["schemas"]["StreamFrameId"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "job_progress";
+            data: components["schemas"]["JobProgressEventData"];
+        };
+        JobEnqueuedFrame: {
+            id: components["schemas"]["StreamFrameId"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "job_enqueued";
+            data: components["schemas"]["JobEnqueuedEventData"];
+        };
+        RuntimeScanStartedFrame: {
+            id: components["schemas"]["StreamFrameId"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "runtime_scan_started";
+            data: components["schemas"]["RuntimeScanStartedEventData"];
+        };
+        RuntimeScanServiceFrame: {
+            id: components["schemas"]["StreamFrameId"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "runtime_scan_service";
+            data: components["schemas"]["RuntimeScanServiceEventData"];
+        };
+        RuntimeScanFinishedFrame: {
+            id: components["schemas"]["StreamFrameId"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "runtime_scan_finished";
+            data: components["schemas"]["RuntimeScanFinishedEventData"];
+        };
+        GhcrRepoDeletedFrame: {
+            id: components["schemas"]["StreamFrameId"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "ghcr_repo_deleted";
+            data: components["schemas"]["GhcrRepoDeletedEventData"];
+        };
+        /** @description The last frame. A job that ended without writing its own (ended at a restart or by the reconciler) gets one without `id`. */
+        JobFinishedFrame: {
+            id?: components["schemas"]["StreamFrameId"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "job_finished";
+            data: components["schemas"]["JobFinishedEventData"];
+        };
+        JobRawEventFrame: {
+            id: components["schemas"]["StreamFrameId"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "event";
+            data: {
+                [key: string]: unknown;
+            };
+        };
+        /**
+         * @description One frame of `GET /api/jobs/{jobId}/events`: `event` is the frame's `event:` line, `data`
+         *     its JSON `data:` line, `id` its `id:` line.
+         */
+        JobStreamFrame: components["schemas"]["JobLogFrame"] | components["schemas"]["JobProgressFrame"] | components["schemas"]["JobEnqueuedFrame"] | components["schemas"]["RuntimeScanStartedFrame"] | components["schemas"]["RuntimeScanServiceFrame"] | components["schemas"]["RuntimeScanFinishedFrame"] | components["schemas"]["GhcrRepoDeletedFrame"] | components["schemas"]["JobFinishedFrame"] | components["schemas"]["JobRawEventFrame"] | components["schemas"]["JobEventsErrorFrame"];
         IgnoreRuleScope: {
             /** @enum {string} */
             type: "service";
@@ -2663,7 +3062,7 @@ export interface components {
          */
         IgnoreRuleCreateRequest: {
             /** @default true */
-            enabled: boolean;
+            enabled?: boolean;
             scope: components["schemas"]["IgnoreRuleScope"];
             match: components["schemas"]["IgnoreRuleMatch"];
             note?: string | null;
@@ -3042,7 +3441,7 @@ export interface components {
             enabled: boolean;
             /** @enum {integer} */
             sampleIntervalSeconds: 10 | 30 | 60 | 300;
-            retentionDays: number;
+            readonly retentionDays: number;
         };
         SettingsSchedule: {
             enabled: boolean;
@@ -3137,15 +3536,15 @@ export interface components {
             backup: components["schemas"]["SettingsBackup"];
             resourceMonitor: components["schemas"]["SettingsResourceMonitor"];
             schedules: components["schemas"]["SettingsSchedules"];
-            auth: components["schemas"]["SettingsAuth"];
+            readonly auth: components["schemas"]["SettingsAuth"];
             instance: components["schemas"]["SettingsInstance"];
         };
         SettingsResourceMonitorInput: {
             enabled: boolean;
             /** @description One of 10, 30, 60, 300 (checked by the handler). */
             sampleIntervalSeconds: number;
-            /** @description Accepted so a GET body can be sent back; ignored. */
-            retentionDays?: number;
+            /** @description Read-only (from `GET`); accepted so a GET body can be sent back, and ignored. */
+            readonly retentionDays?: number;
         };
         /** @description An omitted schedule keeps its stored value. */
         SettingsSchedulesInput: {
@@ -3196,9 +3595,9 @@ export interface components {
         GithubPackagesTarget: {
             /** @description The input as entered (unique). */
             input: string;
-            kind: components["schemas"]["GithubPackagesTargetKind"];
-            owner: string;
-            warnings: string[];
+            readonly kind: components["schemas"]["GithubPackagesTargetKind"];
+            readonly owner: string;
+            readonly warnings: string[];
         };
         /**
          * @description `"******"` when stored, `null` otherwise.
@@ -3228,10 +3627,10 @@ export interface components {
             /** @description URL GitHub delivers to (empty when unset; may hold a non-http scheme the deploy check flags). */
             callbackUrl: string;
             targets: components["schemas"]["GithubPackagesTarget"][];
-            reposTotal: number;
-            reposSelectedTotal: number;
-            patMasked: components["schemas"]["GithubPackagesMask"];
-            secretMasked: components["schemas"]["GithubPackagesMask"];
+            readonly reposTotal: number;
+            readonly reposSelectedTotal: number;
+            readonly patMasked: components["schemas"]["GithubPackagesMask"];
+            readonly secretMasked: components["schemas"]["GithubPackagesMask"];
         };
         /**
          * @example {
@@ -3246,9 +3645,15 @@ export interface components {
             enabled: boolean;
             /** @description Must parse as a URL (checked by the handler, `"invalid callbackUrl"`). */
             callbackUrl: string;
-            /** @description Replaces every target when present. */
+            /** @description Replaces every target when present (a `GET` body's targets, read-only fields and all, are taken back as they are). */
             targets?: {
                 input: string;
+                /** @description Read-only; ignored. */
+                readonly kind?: components["schemas"]["GithubPackagesTargetKind"];
+                /** @description Read-only; ignored. */
+                readonly owner?: string;
+                /** @description Read-only; ignored. */
+                readonly warnings?: string[];
             }[];
             /** @description Upserts tracked repositories when present. */
             repos?: {
@@ -3258,6 +3663,14 @@ export interface components {
             }[];
             /** @description GitHub PAT; omitted, `null`, blank or the mask keep the stored one. */
             pat?: string | null;
+            /** @description Read-only (from `GET`); accepted and ignored. */
+            readonly reposTotal?: number;
+            /** @description Read-only (from `GET`); accepted and ignored. */
+            readonly reposSelectedTotal?: number;
+            /** @description Read-only (from `GET`); accepted and ignored. */
+            readonly patMasked?: components["schemas"]["GithubPackagesMask"];
+            /** @description Read-only (from `GET`); accepted and ignored. */
+            readonly secretMasked?: components["schemas"]["GithubPackagesMask"];
         };
         /**
          * @description `all` (also the empty string), `selected` or `unselected`.
@@ -3477,26 +3890,7 @@ export interface components {
         };
         /** @enum {string} */
         GithubPackagesDeliveryDecision: "processed" | "ignored" | "rejected";
-        /**
-         * @example {
-         *       "deliveryId": "72d3162e-cc78-11e3-81ab-4c9367dc0958",
-         *       "receivedAt": "2026-03-05T08:12:45.123Z",
-         *       "firstReceivedAt": "2026-03-05T08:12:45.123Z",
-         *       "owner": "acme",
-         *       "repo": "web",
-         *       "fullName": "acme/web",
-         *       "event": "package",
-         *       "action": "published",
-         *       "decision": "processed",
-         *       "responseStatus": 202,
-         *       "jobId": "chk_01JNR1Y6QK3G7W9T8E2M4B5C6F",
-         *       "jobIds": [
-         *         "chk_01JNR1Y6QK3G7W9T8E2M4B5C6F"
-         *       ],
-         *       "attemptCount": 1
-         *     }
-         */
-        GithubPackagesDelivery: {
+        GithubPackagesDeliveryFields: {
             /** @description `X-GitHub-Delivery`. */
             deliveryId: string;
             receivedAt: components["schemas"]["Timestamp"];
@@ -3517,6 +3911,27 @@ export interface components {
             jobIds?: components["schemas"]["JobId"][];
             attemptCount: number;
         };
+        /**
+         * @description One recorded delivery.
+         * @example {
+         *       "deliveryId": "72d3162e-cc78-11e3-81ab-4c9367dc0958",
+         *       "receivedAt": "2026-03-05T08:12:45.123Z",
+         *       "firstReceivedAt": "2026-03-05T08:12:45.123Z",
+         *       "owner": "acme",
+         *       "repo": "web",
+         *       "fullName": "acme/web",
+         *       "event": "package",
+         *       "action": "published",
+         *       "decision": "processed",
+         *       "responseStatus": 202,
+         *       "jobId": "chk_01JNR1Y6QK3G7W9T8E2M4B5C6F",
+         *       "jobIds": [
+         *         "chk_01JNR1Y6QK3G7W9T8E2M4B5C6F"
+         *       ],
+         *       "attemptCount": 1
+         *     }
+         */
+        GithubPackagesDelivery: components["schemas"]["GithubPackagesDeliveryFields"];
         GithubPackagesDeliveryList: {
             page: number;
             perPage: number;
@@ -3532,6 +3947,36 @@ export interface components {
             };
             deliveries: components["schemas"]["GithubPackagesDelivery"][];
         };
+        GithubPackagesDeliveryEventFrame: {
+            id: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "github_packages_delivery_event";
+            /** @description The delivery as `GithubPackagesDelivery` shows it, with `type`. */
+            data: {
+                /** @constant */
+                type: "github_packages_delivery_event";
+            } & components["schemas"]["GithubPackagesDeliveryFields"];
+        };
+        GithubPackagesDeliveryEventsErrorFrame: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "github_packages_delivery_events_error";
+            data: {
+                /** @constant */
+                type: "github_packages_delivery_events_error";
+                error: string;
+                afterId?: number;
+                oldestId?: number;
+                latestId?: number;
+            };
+        };
+        /** @description One frame of `GET /api/github-packages/webhook/deliveries/events`, by its `event:` line. */
+        GithubPackagesDeliveryStreamFrame: components["schemas"]["GithubPackagesDeliveryEventFrame"] | components["schemas"]["GithubPackagesDeliveryEventsErrorFrame"];
         /**
          * @example {
          *       "ok": true,
@@ -3551,7 +3996,7 @@ export interface components {
         };
         GithubPackagesSyncRequest: {
             /** @default false */
-            dryRun: boolean;
+            dryRun?: boolean;
             /** @description Only these selected repositories (`owner/repo`, case-insensitive). */
             repos?: string[];
             /** @description Accepted for compatibility; currently ignored. */
@@ -3650,7 +4095,7 @@ export interface components {
              */
             pullTags?: string[];
             /** @default false */
-            skipTagFollowups: boolean;
+            skipTagFollowups?: boolean;
         };
         WebhookTriggerRequest: {
             /** @enum {string} */
@@ -3664,7 +4109,7 @@ export interface components {
              * @description Update even when the candidate does not list the host platform.
              * @default false
              */
-            allowArchMismatch: boolean;
+            allowArchMismatch?: boolean;
             backupMode?: components["schemas"]["BackupMode"];
             /** @description Required for `action=update`; exactly the services the scope selects. */
             targets?: components["schemas"]["WebhookUpdateTarget"][];
@@ -3862,14 +4307,14 @@ export interface components {
         RegistryWebhookSourceView: {
             enabled: boolean;
             /** @description `******` when a token is stored, `null` otherwise. */
-            tokenMasked: string | null;
+            readonly tokenMasked: string | null;
             /**
              * @description `authorization_header`: `Authorization: Bearer <token>`; `query`: `?token=<token>` in the URL.
              * @enum {string}
              */
-            tokenIn: "authorization_header" | "query";
+            readonly tokenIn: "authorization_header" | "query";
             /** @description The URL to configure in the registry (`null` until `instance.publicBaseUrl` is set); for query sources with the token masked. */
-            callbackUrl: string | null;
+            readonly callbackUrl: string | null;
         };
         RegistryWebhookHostAlias: {
             /**
@@ -3899,7 +4344,7 @@ export interface components {
             quay: {
                 /** @description Base URL of the Quay instance whose API manages the notifications (`https://quay.io`). */
                 apiBaseUrl: string | null;
-                oauthTokenMasked: string | null;
+                readonly oauthTokenMasked: string | null;
                 /**
                  * @description The registry host (as image references name it) whose repositories this API
                  *     manages; `null`: the API's own host when it is a Quay host, else every Quay host
@@ -3908,8 +4353,8 @@ export interface components {
                 registryHost: string | null;
                 audit: components["schemas"]["QuayAuditSchedule"];
             };
-            /** @description `settings.instance.publicBaseUrl`, which the callback URLs are built from. */
-            publicBaseUrl: string | null;
+            /** @description `settings.instance.publicBaseUrl`, which the callback URLs are built from (set it with `PUT /api/settings`). */
+            readonly publicBaseUrl: string | null;
         };
         RegistryWebhookSourceUpdate: {
             enabled: boolean;
@@ -3919,7 +4364,16 @@ export interface components {
              * @description Replace the stored token with a newly generated one.
              * @default false
              */
-            rotateToken: boolean;
+            rotateToken?: boolean;
+            /** @description Read-only (from `GET`); accepted and ignored. */
+            readonly tokenMasked?: string | null;
+            /**
+             * @description Read-only (from `GET`); accepted and ignored.
+             * @enum {string}
+             */
+            readonly tokenIn?: "authorization_header" | "query";
+            /** @description Read-only (from `GET`); accepted and ignored. */
+            readonly callbackUrl?: string | null;
         };
         RegistryWebhookSettingsUpdate: {
             sources?: {
@@ -3934,7 +4388,11 @@ export interface components {
                 oauthToken?: string | null;
                 registryHost?: string | null;
                 audit?: components["schemas"]["QuayAuditSchedule"];
+                /** @description Read-only (from `GET`); accepted and ignored (send `oauthToken` to change the token). */
+                readonly oauthTokenMasked?: string | null;
             };
+            /** @description Read-only (from `GET`; it is `settings.instance.publicBaseUrl`); accepted and ignored. */
+            readonly publicBaseUrl?: string | null;
         };
         RevealedToken: {
             token: string;
@@ -4085,10 +4543,12 @@ export interface components {
              * Format: date-time
              * @description Last change; `null` when never saved.
              */
-            updatedAt: string | null;
+            readonly updatedAt: string | null;
         };
         DeployWelcomeUpdate: {
             neverAutoOpen: boolean;
+            /** @description Read-only (from `GET`); accepted and ignored. */
+            readonly updatedAt?: string | null;
         };
         DeployWelcomeUpdateResult: {
             /** @constant */
@@ -4120,7 +4580,7 @@ export interface components {
                  *       }
                  *     }
                  */
-                "application/json": components["schemas"]["Error"];
+                "application/json": components["schemas"]["ErrorEnvelope"];
             };
         };
         /** @description No allowed forward-auth identity (`auth_required`). */
@@ -4149,7 +4609,7 @@ export interface components {
                  *       }
                  *     }
                  */
-                "application/json": components["schemas"]["Error"];
+                "application/json": components["schemas"]["ErrorEnvelope"];
             };
         };
         /** @description The named resource does not exist (`not_found`). */
@@ -4167,7 +4627,7 @@ export interface components {
                  *       }
                  *     }
                  */
-                "application/json": components["schemas"]["Error"];
+                "application/json": components["schemas"]["ErrorEnvelope"];
             };
         };
         /** @description The request conflicts with work already under way (`conflict`). */
@@ -4187,7 +4647,31 @@ export interface components {
                  *       }
                  *     }
                  */
-                "application/json": components["schemas"]["Error"];
+                "application/json": components["schemas"]["ErrorEnvelope"];
+            };
+        };
+        /**
+         * @description The request body is larger than 1 MiB (`payload_too_large`). It is refused as soon as the
+         *     declared length or the bytes read pass the limit, after authentication; the connection is
+         *     closed.
+         */
+        PayloadTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": {
+                 *         "code": "payload_too_large",
+                 *         "message": "request body exceeds 1048576 bytes",
+                 *         "details": {
+                 *           "limitBytes": 1048576
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["ErrorEnvelope"];
             };
         };
         /** @description Well-formed input that names nothing that exists upstream (`unprocessable`). */
@@ -4196,7 +4680,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["Error"];
+                "application/json": components["schemas"]["ErrorEnvelope"];
             };
         };
         /** @description Unexpected failure (`internal`); no internals are exposed. */
@@ -4214,7 +4698,7 @@ export interface components {
                  *       }
                  *     }
                  */
-                "application/json": components["schemas"]["Error"];
+                "application/json": components["schemas"]["ErrorEnvelope"];
             };
         };
         /** @description This operation is part of the contract but not implemented yet (`not_implemented`). */
@@ -4234,7 +4718,7 @@ export interface components {
                  *       }
                  *     }
                  */
-                "application/json": components["schemas"]["Error"];
+                "application/json": components["schemas"]["ErrorEnvelope"];
             };
         };
         /** @description The repository is not tracked (`not_found`). */
@@ -4252,7 +4736,7 @@ export interface components {
                  *       }
                  *     }
                  */
-                "application/json": components["schemas"]["Error"];
+                "application/json": components["schemas"]["ErrorEnvelope"];
             };
         };
         /**
@@ -4267,7 +4751,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["Error"];
+                "application/json": components["schemas"]["ErrorEnvelope"];
             };
         };
         /** @description The delivery was recorded; checks were started or joined for the matched services. */
@@ -4302,7 +4786,7 @@ export interface components {
                  *       }
                  *     }
                  */
-                "application/json": components["schemas"]["Error"];
+                "application/json": components["schemas"]["ErrorEnvelope"];
             };
         };
         /** @description The audit or repair job, started or (`reused`) already running. */
@@ -4329,28 +4813,28 @@ export interface components {
          * @description Stack id (`stk_…`).
          * @example stk_01JNR1Y6QK3G7W9T8E2M4B5C6D
          */
-        StackId: string;
+        StackIdParam: string;
         /**
          * @description Service id (`svc_…`).
          * @example svc_01JNR1Y6QK3G7W9T8E2M4B5C6E
          */
-        ServiceId: string;
+        ServiceIdParam: string;
         /**
          * @description Job id (`chk_…`, `dsc_…` or `job_…`).
          * @example chk_01JNR1Y6QK3G7W9T8E2M4B5C6F
          */
-        JobId: string;
+        JobIdParam: string;
         /**
          * @description Compose project name (the `com.docker.compose.project` label).
          * @example demo
          */
-        ProjectName: string;
+        ProjectNameParam: string;
         /** @description Which records to list by archive flag. */
-        ArchivedFilter: components["schemas"]["ArchivedFilter"];
+        ArchivedFilterParam: components["schemas"]["ArchivedFilter"];
         /** @description Resume after this event id (the larger of this and `Last-Event-ID` wins). */
-        AfterId: number;
+        AfterIdParam: number;
         /** @description Standard SSE resume header; the larger of this and `afterId` wins. */
-        LastEventId: string;
+        LastEventIdParam: string;
         /** @description The source's token (checked by the security scheme; declared for documentation). */
         WebhookTokenQuery: string;
     };
@@ -4411,11 +4895,151 @@ export interface operations {
             500: components["responses"]["InternalError"];
         };
     };
+    getReadiness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The database and Docker answer. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "ready": true,
+                     *       "checks": {
+                     *         "database": {
+                     *           "ok": true,
+                     *           "ms": 1
+                     *         },
+                     *         "docker": {
+                     *           "ok": true,
+                     *           "ms": 2
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            /** @description The database or Docker does not answer (`not_ready`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_ready",
+                     *         "message": "the database does not answer",
+                     *         "details": {
+                     *           "checks": {
+                     *             "database": {
+                     *               "ok": false,
+                     *               "ms": 2000,
+                     *               "error": "the database did not answer within 2000 ms"
+                     *             },
+                     *             "docker": {
+                     *               "ok": true,
+                     *               "ms": 2
+                     *             }
+                     *           }
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["NotReadyError"];
+                };
+            };
+        };
+    };
+    getOpenApiDocument: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The OpenAPI document. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @example 3.1.0 */
+                        openapi: string;
+                        info: Record<string, never>;
+                        paths: Record<string, never>;
+                    };
+                };
+            };
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getApiDocs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The reference page. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The metrics. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example # HELP dockrev_http_requests_total HTTP requests answered, by operation and status
+                     *     # TYPE dockrev_http_requests_total counter
+                     *     dockrev_http_requests_total{operation_id="listStacks",method="GET",status="200"} 12
+                     */
+                    "text/plain": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalError"];
+        };
+    };
     listStacks: {
         parameters: {
             query?: {
                 /** @description Which records to list by archive flag. */
-                archived?: components["parameters"]["ArchivedFilter"];
+                archived?: components["parameters"]["ArchivedFilterParam"];
             };
             header?: never;
             path?: never;
@@ -4484,9 +5108,10 @@ export interface operations {
                      *       }
                      *     }
                      */
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -4499,7 +5124,7 @@ export interface operations {
                  * @description Stack id (`stk_…`).
                  * @example stk_01JNR1Y6QK3G7W9T8E2M4B5C6D
                  */
-                stackId: components["parameters"]["StackId"];
+                stackId: components["parameters"]["StackIdParam"];
             };
             cookie?: never;
         };
@@ -4629,7 +5254,7 @@ export interface operations {
                  * @description Stack id (`stk_…`).
                  * @example stk_01JNR1Y6QK3G7W9T8E2M4B5C6D
                  */
-                stackId: components["parameters"]["StackId"];
+                stackId: components["parameters"]["StackIdParam"];
             };
             cookie?: never;
         };
@@ -4664,7 +5289,7 @@ export interface operations {
                  * @description Stack id (`stk_…`).
                  * @example stk_01JNR1Y6QK3G7W9T8E2M4B5C6D
                  */
-                stackId: components["parameters"]["StackId"];
+                stackId: components["parameters"]["StackIdParam"];
             };
             cookie?: never;
         };
@@ -4699,7 +5324,7 @@ export interface operations {
                  * @description Service id (`svc_…`).
                  * @example svc_01JNR1Y6QK3G7W9T8E2M4B5C6E
                  */
-                serviceId: components["parameters"]["ServiceId"];
+                serviceId: components["parameters"]["ServiceIdParam"];
             };
             cookie?: never;
         };
@@ -4734,7 +5359,7 @@ export interface operations {
                  * @description Service id (`svc_…`).
                  * @example svc_01JNR1Y6QK3G7W9T8E2M4B5C6E
                  */
-                serviceId: components["parameters"]["ServiceId"];
+                serviceId: components["parameters"]["ServiceIdParam"];
             };
             cookie?: never;
         };
@@ -4775,7 +5400,7 @@ export interface operations {
                  * @description Service id (`svc_…`).
                  * @example svc_01JNR1Y6QK3G7W9T8E2M4B5C6E
                  */
-                serviceId: components["parameters"]["ServiceId"];
+                serviceId: components["parameters"]["ServiceIdParam"];
             };
             cookie?: never;
         };
@@ -4811,7 +5436,7 @@ export interface operations {
                  * @description Service id (`svc_…`).
                  * @example svc_01JNR1Y6QK3G7W9T8E2M4B5C6E
                  */
-                serviceId: components["parameters"]["ServiceId"];
+                serviceId: components["parameters"]["ServiceIdParam"];
             };
             cookie?: never;
         };
@@ -4874,7 +5499,7 @@ export interface operations {
                  * @description Service id (`svc_…`).
                  * @example svc_01JNR1Y6QK3G7W9T8E2M4B5C6E
                  */
-                serviceId: components["parameters"]["ServiceId"];
+                serviceId: components["parameters"]["ServiceIdParam"];
             };
             cookie?: never;
         };
@@ -4910,6 +5535,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -4922,7 +5548,7 @@ export interface operations {
                  * @description Service id (`svc_…`).
                  * @example svc_01JNR1Y6QK3G7W9T8E2M4B5C6E
                  */
-                serviceId: components["parameters"]["ServiceId"];
+                serviceId: components["parameters"]["ServiceIdParam"];
             };
             cookie?: never;
         };
@@ -4965,7 +5591,7 @@ export interface operations {
                  * @description Service id (`svc_…`).
                  * @example svc_01JNR1Y6QK3G7W9T8E2M4B5C6E
                  */
-                serviceId: components["parameters"]["ServiceId"];
+                serviceId: components["parameters"]["ServiceIdParam"];
             };
             cookie?: never;
         };
@@ -5005,6 +5631,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -5137,11 +5764,11 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Resume after this event id (the larger of this and `Last-Event-ID` wins). */
-                afterId?: components["parameters"]["AfterId"];
+                afterId?: components["parameters"]["AfterIdParam"];
             };
             header?: {
                 /** @description Standard SSE resume header; the larger of this and `afterId` wins. */
-                "Last-Event-ID"?: components["parameters"]["LastEventId"];
+                "Last-Event-ID"?: components["parameters"]["LastEventIdParam"];
             };
             path?: never;
             cookie?: never;
@@ -5157,13 +5784,21 @@ export interface operations {
                 };
                 content: {
                     /**
-                     * @example : keep-alive
-                     *
-                     *     id: 42
-                     *     event: version_inference_event
-                     *     data: {"type":"task_started","ts":"2026-03-05T08:00:00.120Z","key":"ghcr.io/acme/web@sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae@linux/amd64","imageRepo":"ghcr.io/acme/web","digest":"sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae","hostPlatform":"linux/amd64","reason":"cache_miss"}
+                     * @example {
+                     *       "id": 42,
+                     *       "event": "version_inference_event",
+                     *       "data": {
+                     *         "type": "task_started",
+                     *         "ts": "2026-03-05T08:00:00.120Z",
+                     *         "key": "ghcr.io/acme/web@sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae@linux/amd64",
+                     *         "imageRepo": "ghcr.io/acme/web",
+                     *         "digest": "sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae",
+                     *         "hostPlatform": "linux/amd64",
+                     *         "reason": "cache_miss"
+                     *       }
+                     *     }
                      */
-                    "text/event-stream": string;
+                    "text/event-stream": components["schemas"]["VersionInferenceStreamFrame"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -5202,7 +5837,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Which records to list by archive flag. */
-                archived?: components["parameters"]["ArchivedFilter"];
+                archived?: components["parameters"]["ArchivedFilterParam"];
             };
             header?: never;
             path?: never;
@@ -5258,7 +5893,7 @@ export interface operations {
                  * @description Compose project name (the `com.docker.compose.project` label).
                  * @example demo
                  */
-                project: components["parameters"]["ProjectName"];
+                project: components["parameters"]["ProjectNameParam"];
             };
             cookie?: never;
         };
@@ -5293,7 +5928,7 @@ export interface operations {
                  * @description Compose project name (the `com.docker.compose.project` label).
                  * @example demo
                  */
-                project: components["parameters"]["ProjectName"];
+                project: components["parameters"]["ProjectNameParam"];
             };
             cookie?: never;
         };
@@ -5349,6 +5984,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -5382,6 +6018,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -5416,6 +6053,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -5511,11 +6149,11 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Resume after this event id (the larger of this and `Last-Event-ID` wins). */
-                afterId?: components["parameters"]["AfterId"];
+                afterId?: components["parameters"]["AfterIdParam"];
             };
             header?: {
                 /** @description Standard SSE resume header; the larger of this and `afterId` wins. */
-                "Last-Event-ID"?: components["parameters"]["LastEventId"];
+                "Last-Event-ID"?: components["parameters"]["LastEventIdParam"];
             };
             path?: never;
             cookie?: never;
@@ -5531,13 +6169,27 @@ export interface operations {
                 };
                 content: {
                     /**
-                     * @example : keep-alive
-                     *
-                     *     id: 1234
-                     *     event: job_event
-                     *     data: {"type":"job_progress","jobId":"chk_01JNR1Y6QK3G7W9T8E2M4B5C6F","ts":"2026-03-05T08:00:01.000Z","phase":"scanning","message":"checking services (1/3)","current":1,"total":3,"percent":33,"plannedCurrent":2,"plannedTotal":3,"plannedPercent":66,"currentTarget":"demo/web","updatedAt":"2026-03-05T08:00:01.000Z"}
+                     * @example {
+                     *       "id": 1234,
+                     *       "event": "job_event",
+                     *       "data": {
+                     *         "type": "job_progress",
+                     *         "jobId": "chk_01JNR1Y6QK3G7W9T8E2M4B5C6F",
+                     *         "ts": "2026-03-05T08:00:01.000Z",
+                     *         "phase": "scanning",
+                     *         "message": "checking services (1/3)",
+                     *         "current": 1,
+                     *         "total": 3,
+                     *         "percent": 33,
+                     *         "plannedCurrent": 2,
+                     *         "plannedTotal": 3,
+                     *         "plannedPercent": 66,
+                     *         "currentTarget": "demo/web",
+                     *         "updatedAt": "2026-03-05T08:00:01.000Z"
+                     *       }
+                     *     }
                      */
-                    "text/event-stream": string;
+                    "text/event-stream": components["schemas"]["AllJobsStreamFrame"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -5554,7 +6206,7 @@ export interface operations {
                  * @description Job id (`chk_…`, `dsc_…` or `job_…`).
                  * @example chk_01JNR1Y6QK3G7W9T8E2M4B5C6F
                  */
-                jobId: components["parameters"]["JobId"];
+                jobId: components["parameters"]["JobIdParam"];
             };
             cookie?: never;
         };
@@ -5643,18 +6295,18 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Resume after this event id (the larger of this and `Last-Event-ID` wins). */
-                afterId?: components["parameters"]["AfterId"];
+                afterId?: components["parameters"]["AfterIdParam"];
             };
             header?: {
                 /** @description Standard SSE resume header; the larger of this and `afterId` wins. */
-                "Last-Event-ID"?: components["parameters"]["LastEventId"];
+                "Last-Event-ID"?: components["parameters"]["LastEventIdParam"];
             };
             path: {
                 /**
                  * @description Job id (`chk_…`, `dsc_…` or `job_…`).
                  * @example chk_01JNR1Y6QK3G7W9T8E2M4B5C6F
                  */
-                jobId: components["parameters"]["JobId"];
+                jobId: components["parameters"]["JobIdParam"];
             };
             cookie?: never;
         };
@@ -5669,17 +6321,19 @@ export interface operations {
                 };
                 content: {
                     /**
-                     * @example : keep-alive
-                     *
-                     *     id: 1233
-                     *     event: job_log
-                     *     data: {"type":"job_log","jobId":"chk_01JNR1Y6QK3G7W9T8E2M4B5C6F","ts":"2026-03-05T08:00:00.000Z","level":"info","msg":"check started"}
-                     *
-                     *     id: 1234
-                     *     event: job_progress
-                     *     data: {"type":"job_progress","jobId":"chk_01JNR1Y6QK3G7W9T8E2M4B5C6F","ts":"2026-03-05T08:00:01.000Z","phase":"scanning","message":"checking services (1/3)","current":1,"total":3,"percent":33,"plannedCurrent":2,"plannedTotal":3,"plannedPercent":66,"updatedAt":"2026-03-05T08:00:01.000Z"}
+                     * @example {
+                     *       "id": 1233,
+                     *       "event": "job_log",
+                     *       "data": {
+                     *         "type": "job_log",
+                     *         "jobId": "chk_01JNR1Y6QK3G7W9T8E2M4B5C6F",
+                     *         "ts": "2026-03-05T08:00:00.000Z",
+                     *         "level": "info",
+                     *         "msg": "check started"
+                     *       }
+                     *     }
                      */
-                    "text/event-stream": string;
+                    "text/event-stream": components["schemas"]["JobStreamFrame"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -5772,6 +6426,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -5809,6 +6464,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -5863,6 +6519,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -5907,6 +6564,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -6016,6 +6674,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -6070,6 +6729,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -6129,6 +6789,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -6157,6 +6818,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["GithubPackagesRepoNotTracked"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -6184,6 +6846,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -6216,6 +6879,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["Unprocessable"];
             500: components["responses"]["GithubPackagesUpstreamError"];
         };
@@ -6249,6 +6913,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -6281,6 +6946,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["Unprocessable"];
             500: components["responses"]["GithubPackagesUpstreamError"];
         };
@@ -6343,11 +7009,11 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Resume after this event id (the larger of this and `Last-Event-ID` wins). */
-                afterId?: components["parameters"]["AfterId"];
+                afterId?: components["parameters"]["AfterIdParam"];
             };
             header?: {
                 /** @description Standard SSE resume header; the larger of this and `afterId` wins. */
-                "Last-Event-ID"?: components["parameters"]["LastEventId"];
+                "Last-Event-ID"?: components["parameters"]["LastEventIdParam"];
             };
             path?: never;
             cookie?: never;
@@ -6365,13 +7031,28 @@ export interface operations {
                 };
                 content: {
                     /**
-                     * @example : keep-alive
-                     *
-                     *     id: 42
-                     *     event: github_packages_delivery_event
-                     *     data: {"type":"github_packages_delivery_event","deliveryId":"d2","receivedAt":"2026-03-05T08:12:45.123Z","firstReceivedAt":"2026-03-05T08:12:45.123Z","fullName":"acme/web","event":"package","action":"published","decision":"processed","responseStatus":202,"jobId":"chk_01JNR1Y6QK3G7W9T8E2M4B5C6F","jobIds":["chk_01JNR1Y6QK3G7W9T8E2M4B5C6F"],"attemptCount":1}
+                     * @example {
+                     *       "id": 42,
+                     *       "event": "github_packages_delivery_event",
+                     *       "data": {
+                     *         "type": "github_packages_delivery_event",
+                     *         "deliveryId": "d2",
+                     *         "receivedAt": "2026-03-05T08:12:45.123Z",
+                     *         "firstReceivedAt": "2026-03-05T08:12:45.123Z",
+                     *         "fullName": "acme/web",
+                     *         "event": "package",
+                     *         "action": "published",
+                     *         "decision": "processed",
+                     *         "responseStatus": 202,
+                     *         "jobId": "chk_01JNR1Y6QK3G7W9T8E2M4B5C6F",
+                     *         "jobIds": [
+                     *           "chk_01JNR1Y6QK3G7W9T8E2M4B5C6F"
+                     *         ],
+                     *         "attemptCount": 1
+                     *       }
+                     *     }
                      */
-                    "text/event-stream": string;
+                    "text/event-stream": components["schemas"]["GithubPackagesDeliveryStreamFrame"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -6442,9 +7123,10 @@ export interface operations {
                      *       }
                      *     }
                      */
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -6480,6 +7162,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -6512,6 +7195,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -6539,6 +7223,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -6588,7 +7273,7 @@ export interface operations {
                      *       }
                      *     }
                      */
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /**
@@ -6600,9 +7285,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -6672,6 +7358,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["WebhookUnauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -6714,6 +7401,7 @@ export interface operations {
             202: components["responses"]["RegistryPushAccepted"];
             400: components["responses"]["RegistryPushRejected"];
             401: components["responses"]["WebhookUnauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -6756,6 +7444,7 @@ export interface operations {
             202: components["responses"]["RegistryPushAccepted"];
             400: components["responses"]["RegistryPushRejected"];
             401: components["responses"]["WebhookUnauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -6794,6 +7483,7 @@ export interface operations {
             202: components["responses"]["RegistryPushAccepted"];
             400: components["responses"]["RegistryPushRejected"];
             401: components["responses"]["WebhookUnauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -6828,6 +7518,7 @@ export interface operations {
             202: components["responses"]["RegistryPushAccepted"];
             400: components["responses"]["RegistryPushRejected"];
             401: components["responses"]["WebhookUnauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -6914,6 +7605,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -7064,6 +7756,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };

@@ -11,8 +11,31 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Supervisor health probe (protected) */
+        /**
+         * Supervisor health probe (protected)
+         * @description `200` while the supervisor process answers (behind forward auth, like its other routes).
+         */
         get: operations["getSupervisorHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/supervisor/openapi.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The supervisor's OpenAPI document
+         * @description The bundled OpenAPI 3.1 document of the supervisor (public, like the API's).
+         */
+        get: operations["getSupervisorOpenApiDocument"];
         put?: never;
         post?: never;
         delete?: never;
@@ -28,7 +51,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Supervisor metadata */
+        /**
+         * Supervisor metadata
+         * @description The supervisor's version and where it comes from (repository, author, homepage).
+         */
         get: operations["getSupervisorVersion"];
         put?: never;
         post?: never;
@@ -105,7 +131,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** UI favicon */
+        /**
+         * UI favicon
+         * @description The supervisor page's icon.
+         */
         get: operations["getSupervisorFavicon"];
         put?: never;
         post?: never;
@@ -144,7 +173,7 @@ export interface components {
         SupervisorError: {
             error: {
                 /** @enum {string} */
-                code: "invalid_argument" | "auth_required" | "not_found" | "conflict" | "internal" | "not_implemented";
+                code: "invalid_argument" | "auth_required" | "not_found" | "method_not_allowed" | "conflict" | "internal" | "not_implemented" | "payload_too_large";
                 /** @description Short English explanation. */
                 message: string;
                 /** @description Structured context; `{}` when there is none. */
@@ -352,6 +381,26 @@ export interface components {
                 "application/json": components["schemas"]["SupervisorAuthRequiredError"];
             };
         };
+        /** @description The request body is larger than 1 MiB (`payload_too_large`), refused after authentication. */
+        SupervisorPayloadTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": {
+                 *         "code": "payload_too_large",
+                 *         "message": "request body exceeds 1048576 bytes",
+                 *         "details": {
+                 *           "limitBytes": 1048576
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["SupervisorError"];
+            };
+        };
         /** @description Unexpected failure (`internal`); no internals are exposed. */
         SupervisorInternalError: {
             headers: {
@@ -402,6 +451,31 @@ export interface operations {
                 };
             };
             401: components["responses"]["SupervisorUnauthorized"];
+            500: components["responses"]["SupervisorInternalError"];
+        };
+    };
+    getSupervisorOpenApiDocument: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The OpenAPI document. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        openapi: string;
+                        info: Record<string, never>;
+                        paths: Record<string, never>;
+                    };
+                };
+            };
             500: components["responses"]["SupervisorInternalError"];
         };
     };
@@ -505,6 +579,7 @@ export interface operations {
                     "application/json": components["schemas"]["SupervisorError"];
                 };
             };
+            413: components["responses"]["SupervisorPayloadTooLarge"];
             500: components["responses"]["SupervisorInternalError"];
         };
     };
@@ -551,6 +626,7 @@ export interface operations {
                     "application/json": components["schemas"]["SupervisorError"];
                 };
             };
+            413: components["responses"]["SupervisorPayloadTooLarge"];
             500: components["responses"]["SupervisorInternalError"];
         };
     };

@@ -7,9 +7,6 @@ import { jobDetailView, jobListItemView } from './views.js';
 import { decodeJobEvent, jobLogEvent } from '../engine/jobs/event-codec.js';
 import { errorText } from '../errors.js';
 
-/** An idle, finished job's stream closes after this many empty polls (about 5 s). */
-const IDLE_POLLS_BEFORE_CLOSE = 20;
-
 /** All jobs' structured events, each as `job_event`. */
 function allJobsFrame(log: JobLog): StreamFrame {
   const event = decodeJobEvent(log);
@@ -20,7 +17,7 @@ function allJobsFrame(log: JobLog): StreamFrame {
 /** One job's rows: plain logs as `job_log`, structured events under their own type. */
 function oneJobFrame(log: JobLog): StreamFrame {
   const { event, data } = jobLogEvent(log);
-  return { id: log.id, event, data, final: event === 'runtime_scan_finished' };
+  return { id: log.id, event, data, final: event === 'job_finished' };
 }
 
 function errorFrame(error: unknown) {
@@ -45,9 +42,16 @@ function allJobsHub(jobs: Store['jobs']): TailHub {
   return hub;
 }
 
-async function jobIsOver(store: Store, jobId: string): Promise<boolean> {
+/**
+ * Once the stored rows are read: a job that is over without a `job_finished` row of its own (it
+ * was ended at a restart or by the reconciler) still ends its stream with one, without an id.
+ */
+async function finishedFrame(store: Store, jobId: string): Promise<{ event: string; data: unknown } | false> {
   const job = await store.jobs.get(jobId);
-  return !job || (job.status !== 'running' && job.status !== 'queued');
+  if (job && (job.status === 'running' || job.status === 'queued')) return false;
+  const finishedAt = job?.finishedAt ?? job?.updatedAt ?? new Date().toISOString();
+  const status = job?.status ?? 'failed';
+  return { event: 'job_finished', data: { type: 'job_finished', jobId, ts: finishedAt, status, jobType: job?.type, finishedAt } };
 }
 
 type JobHandlers = Pick<HandlerMap, 'listJobs' | 'getJob' | 'streamJobEvents' | 'streamJobEventsById'>;
@@ -99,20 +103,11 @@ export const jobsHandlers: JobHandlers = {
       body: pollingStream({
         startCursor: resumeCursor(query.afterId, headers['last-event-id']),
         read: async (cursor, limit) => (await deps.store.jobs.listLogs(job.id, cursor, limit)).map(oneJobFrame),
-        wake: (onWake) => {
-          const offLogs = deps.store.jobs.onLogAppended((jobId) => {
+        wake: (onWake) =>
+          deps.store.jobs.onLogAppended((jobId) => {
             if (jobId === job.id) onWake();
-          });
-          // The end of the job is read at once, so the idle countdown to closing starts there.
-          const offFinished = deps.engine.events.on('job.finished', (event) => {
-            if (event.jobId === job.id) onWake();
-          });
-          return () => {
-            offLogs();
-            offFinished();
-          };
-        },
-        shouldClose: async (idlePolls) => idlePolls >= IDLE_POLLS_BEFORE_CLOSE && (await jobIsOver(deps.store, job.id)),
+          }),
+        shouldClose: () => finishedFrame(deps.store, job.id),
         errorFrame,
       }),
     };

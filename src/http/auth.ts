@@ -1,5 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { cidrContains } from '../cidr.js';
+import proxyaddr from 'proxy-addr';
 import type { AuthConfig } from '../config.js';
 
 export type AuthorizationMode = 'user_or_group' | 'user_only' | 'group_only' | 'none';
@@ -45,10 +45,18 @@ export function authorizationMode(config: AuthConfig): AuthorizationMode {
   return 'none';
 }
 
-export function isTrustedPeer(config: AuthConfig, peerAddress: string | undefined): boolean {
+// One compiled matcher per configured list (proxy-addr folds IPv4-mapped IPv6 peers into IPv4).
+const trustMatchers = new WeakMap<readonly string[], (address: string, hop: number) => boolean>();
+
+export function isTrustedPeer(config: Pick<AuthConfig, 'trustedProxies'>, peerAddress: string | undefined): boolean {
   if (!config.trustedProxies) return true;
   if (!peerAddress) return false;
-  return config.trustedProxies.some((cidr) => cidrContains(cidr, peerAddress));
+  let trusts = trustMatchers.get(config.trustedProxies);
+  if (!trusts) {
+    trusts = proxyaddr.compile([...config.trustedProxies]);
+    trustMatchers.set(config.trustedProxies, trusts);
+  }
+  return trusts(peerAddress, 0);
 }
 
 type HeaderBag = Record<string, string | string[] | undefined>;

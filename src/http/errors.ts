@@ -1,7 +1,7 @@
 import type { components } from '../generated/dockrev.js';
 
 export type ErrorCode = components['schemas']['ErrorCode'];
-export type ErrorEnvelope = components['schemas']['Error'];
+export type ErrorEnvelope = components['schemas']['ErrorEnvelope'];
 
 export function envelope(code: ErrorCode, message: string, details: Record<string, unknown> = {}): ErrorEnvelope {
   return { error: { code, message, details } };

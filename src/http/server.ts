@@ -8,6 +8,8 @@ import type { AuthConfig } from '../config.js';
 import { authorize, readIdentity, type AuthDecision, type Identity, type Principal } from './auth.js';
 import type { EventStream, EventStreamWriter, RequestContext } from './handler-types.js';
 import { createBackend } from './openapi.js';
+import { DEFAULT_MAX_BODY_BYTES, parseJsonBody, readBoundedBody } from './request-body.js';
+import { malformedPathError, routablePath } from './request-path.js';
 
 /** What a bound handler returns; the transport picks the content type from the spec. */
 export interface HttpResult {
@@ -21,11 +23,34 @@ export interface HttpResult {
 /** Per-request facts the transport knows and the handlers need. */
 export interface Transport {
   req: Request;
+  /** Empty until the request is routed and admitted (see `admitRequest`). */
   rawBody: Buffer;
   bodyError?: HttpError;
+  /** What openapi-backend routes and validates; the admitted body is put here. */
+  routed: RoutedRequest;
+  /** A path segment had escapes that do not decode. */
+  pathMalformed: boolean;
+  operationId?: string;
 }
 
-export type SecurityCheck = (transport: Transport) => unknown;
+interface RoutedRequest {
+  method: string;
+  path: string;
+  query: Record<string, string | string[]>;
+  headers: Record<string, string | string[]>;
+  body?: unknown;
+}
+
+export type SecurityCheck = (transport: Transport, context: Context) => unknown;
+
+/** One answered request, for metrics. */
+export interface AnsweredRequest {
+  /** Undefined when no operation matched (404, 405) or the request never reached routing. */
+  operationId?: string;
+  method: string;
+  status: number;
+  seconds: number;
+}
 
 export interface HttpServerOptions {
   document: Document;
@@ -39,30 +64,8 @@ export interface HttpServerOptions {
   /** Express routes mounted before the contract (e.g. misrouted supervisor paths). */
   before?: (app: express.Express) => void;
   maxBodyBytes?: number;
-}
-
-const JSON_TYPE = /^application\/([a-z0-9.+-]+\+)?json\s*(;|$)/i;
-
-function parseBody(req: Request, raw: Buffer): { value?: unknown; error?: HttpError } {
-  if (raw.length === 0) return {};
-  const contentType = req.headers['content-type'];
-  if (!contentType || !JSON_TYPE.test(contentType)) {
-    return {
-      error: new HttpError(
-        400,
-        envelope('invalid_argument', 'request body must be JSON (Content-Type: application/json)', {
-          contentType: contentType ?? null,
-        }),
-      ),
-    };
-  }
-  try {
-    return { value: JSON.parse(raw.toString('utf8')) };
-  } catch (error) {
-    return {
-      error: new HttpError(400, envelope('invalid_argument', 'malformed JSON body', { cause: (error as Error).message })),
-    };
-  }
+  /** Told about every request the contract answered. */
+  onAnswered?: (request: AnsweredRequest) => void;
 }
 
 interface AjvIssue {
@@ -198,7 +201,9 @@ function sender(): (req: Request, res: Response, result: HttpResult) => void {
   return (req, res, result) => {
     const contentType = result.contentType ?? 'application/json';
     if (contentType === 'text/event-stream' && isEventStream(result.body)) {
-      sendEventStream(req, res, result.body, frames, result.headers);
+      // HEAD learns that the stream would open, and no stream runs for it.
+      if (req.method === 'HEAD') res.status(200).set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', ...result.headers }).end();
+      else sendEventStream(req, res, result.body, frames, result.headers);
       return;
     }
     res.status(result.status);
@@ -276,9 +281,15 @@ export async function createHttpServer(options: HttpServerOptions): Promise<expr
   const api = createBackend(options.document);
 
   for (const [name, check] of Object.entries(options.security)) {
-    api.registerSecurityHandler(name, (_context: Context, transport: Transport) => check(transport));
+    api.registerSecurityHandler(name, (context: Context, transport: Transport) => check(transport, context));
   }
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   api.register({
+    postRoutingHandler: (context: Context, transport: Transport) => {
+      transport.operationId = context.operation?.operationId;
+      if (context.operation) ignoreUnknownQuery(context, transport);
+    },
+    postSecurityHandler: (context: Context, transport: Transport) => admitRequest(context, transport, maxBodyBytes),
     notFound: async (context: Context) => {
       const { method, path } = context.request;
       return { status: 404, body: envelope('not_found', `no route for ${method.toUpperCase()} ${path}`) };
@@ -315,28 +326,28 @@ export async function createHttpServer(options: HttpServerOptions): Promise<expr
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
-  app.use(express.raw({ type: () => true, limit: options.maxBodyBytes ?? 1024 * 1024 }));
   options.before?.(app);
 
   app.use(async (req: Request, res: Response) => {
     const started = process.hrtime.bigint();
-    const rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const parsed = parseBody(req, rawBody);
-    const transport: Transport = { req, rawBody, bodyError: parsed.error };
-    const request = {
-      method: req.method,
-      path: req.path,
-      query: req.query as Record<string, string | string[]>,
+    const { path, malformed } = routablePath(req.path);
+    const routed: RoutedRequest = {
+      // HEAD is answered as GET is, without the body (express leaves it out).
+      method: req.method === 'HEAD' ? 'GET' : req.method,
+      path,
+      query: { ...(req.query as Record<string, string | string[]>) },
       headers: req.headers as Record<string, string | string[]>,
-      body: parsed.value,
     };
+    const transport: Transport = { req, rawBody: Buffer.alloc(0), routed, pathMalformed: malformed };
     let result: HttpResult;
     try {
-      result = (await api.handleRequest(request, transport)) as HttpResult;
+      result = (await api.handleRequest(routed, transport)) as HttpResult;
     } catch (error) {
       const known = toHttpError(error);
       if (known) {
         result = { status: known.status, body: known.body };
+        // A body refused part-way is not read further: the connection goes with it.
+        if (known.status === 413) result.headers = { Connection: 'close' };
       } else if (error instanceof DomainError) {
         result = failureResponse(error);
       } else {
@@ -345,27 +356,40 @@ export async function createHttpServer(options: HttpServerOptions): Promise<expr
       }
     }
     send(req, res, result);
-    logger.debug(
-      { method: req.method, path: req.path, status: result.status, ms: Number(process.hrtime.bigint() - started) / 1e6 },
-      'request',
-    );
-  });
-
-  // Body-parser failures (too large, aborted) arrive here, before the contract pipeline.
-  app.use((error: unknown, req: Request, res: Response, _next: express.NextFunction) => {
-    const status = (error as { status?: number }).status;
-    const type = (error as { type?: string }).type;
-    if (type === 'entity.too.large') {
-      res.status(400).json(envelope('invalid_argument', 'request body is too large', { limitBytes: options.maxBodyBytes ?? 1024 * 1024 }));
-      return;
-    }
-    if (status && status >= 400 && status < 500) {
-      res.status(400).json(envelope('invalid_argument', 'request body could not be read'));
-      return;
-    }
-    logger.error({ err: error, method: req.method, path: req.path }, 'request failed');
-    res.status(500).json(envelope('internal', 'internal error'));
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    options.onAnswered?.({ operationId: transport.operationId, method: req.method, status: result.status, seconds });
+    logger.debug({ method: req.method, path: req.path, status: result.status, ms: seconds * 1000 }, 'request');
   });
 
   return app;
+}
+
+/**
+ * Query parameters the operation does not declare are ignored (cache-busters, tracking tags), so
+ * that only bad values of known ones are refused.
+ */
+function ignoreUnknownQuery(context: Context, transport: Transport): void {
+  const declared = new Set(
+    ((context.operation.parameters ?? []) as { in?: string; name?: string }[]).filter((parameter) => parameter.in === 'query').map((parameter) => parameter.name),
+  );
+  for (const query of [transport.routed.query, context.request.query as Record<string, unknown>]) {
+    for (const name of Object.keys(query)) if (!declared.has(name)) delete query[name];
+  }
+}
+
+/**
+ * Runs once security has been decided: an admitted request (or one to a public operation) gets
+ * its path checked and its body read, up to the limit; a refused one is answered 401 by the
+ * unauthorized handler without a byte of its body read.
+ */
+async function admitRequest(context: Context, transport: Transport, maxBodyBytes: number): Promise<void> {
+  const requirements = (context.operation.security ?? []) as unknown[];
+  if (requirements.length > 0 && !context.security?.authorized) return;
+  if (transport.pathMalformed) throw malformedPathError(transport.req.path);
+  if (!context.operation.requestBody) return;
+  transport.rawBody = await readBoundedBody(transport.req, maxBodyBytes);
+  const parsed = parseJsonBody(transport.req.headers['content-type'], transport.rawBody);
+  transport.bodyError = parsed.error;
+  transport.routed.body = parsed.value;
+  context.request.requestBody = parsed.value;
 }

@@ -12,8 +12,11 @@ export interface PollingStreamOptions {
   /** Rows after `cursor`, at most `limit`, in id order. */
   read(cursor: number, limit: number): Promise<StreamFrame[]>;
   startCursor: number;
-  /** Asked after each empty poll; `idlePolls` counts consecutive empty polls. */
-  shouldClose?(idlePolls: number): Promise<boolean>;
+  /**
+   * Asked after each empty poll (`idlePolls` counts consecutive ones): true closes the stream, a
+   * frame is sent last and then closes it.
+   */
+  shouldClose?(idlePolls: number): Promise<boolean | { event: string; data: unknown }>;
   /** The frame to send when reading fails; the stream closes after it. */
   errorFrame(error: unknown, cursor: number): { event: string; data: unknown };
   /**
@@ -98,7 +101,11 @@ export function pollingStream(options: PollingStreamOptions): EventStream {
           if (frames.length > 0) lastWrite = Date.now();
           if (frames.length === batchSize) continue;
           idlePolls = frames.length === 0 ? idlePolls + 1 : 0;
-          if (idlePolls > 0 && options.shouldClose && (await options.shouldClose(idlePolls))) return;
+          if (idlePolls > 0 && options.shouldClose) {
+            const closing = await options.shouldClose(idlePolls);
+            if (closing && typeof closing === 'object') writer.event(closing);
+            if (closing) return;
+          }
           if (Date.now() - lastWrite >= keepAliveMs) {
             writer.comment('keep-alive');
             lastWrite = Date.now();

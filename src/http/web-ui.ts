@@ -1,8 +1,8 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { join } from 'node:path';
 
-/** Paths the UI never answers, so the API's 404 envelope and the supervisor misroute stay theirs. */
-const RESERVED = /^\/(api|supervisor)(\/|$)/;
+/** Paths the UI never answers, so the API's 404 envelope, the supervisor misroute and /metrics stay theirs. */
+const RESERVED = /^\/(api|supervisor|metrics)(\/|$)/;
 /** A last segment with a dot names a file: a missing one is a 404, not the app's HTML. */
 const FILE_LIKE = /\/[^/]*\.[^/]*$/;
 

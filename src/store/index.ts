@@ -31,7 +31,7 @@ export {
   type WebhookState,
 } from './github-packages.js';
 export { type IgnoreRule } from './ignore-rules.js';
-export { type BackupMode, decodeJobsCursor, encodeJobsCursor, InvalidJobsCursorError, type Job, type JobLog, type JobScope, type JobStatus, type JobSummary, type NewJob } from './jobs.js';
+export { type BackupMode, decodeJobsCursor, encodeJobsCursor, InvalidJobsCursorError, type Job, type JobLog, type JobScope, type JobStatus, type JobSummary, type NewJob, type RunningJobOwner } from './jobs.js';
 export { type DeliveryAttempt, type DeliveryListQuery, type NewNotificationDelivery, type NotificationDelivery, type NotificationDeliveryStatus } from './notification-deliveries.js';
 export { type ChannelOptions, DEFAULT_NOTIFICATION_SETTINGS, type NotificationChannelKey, type NotificationEventSwitches, type NotificationSettings, type NotificationTemplate, type WebPushSubscription } from './notifications.js';
 export {
@@ -78,6 +78,8 @@ export interface Store {
   registryWebhooks: RegistryWebhooksRepository;
   snapshots: SnapshotsRepository;
   backups: BackupsRepository;
+  /** Rejects while the database does not answer (readiness). */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -106,6 +108,9 @@ export async function openStore(opts: DatabaseOptions): Promise<Store> {
     registryWebhooks: createRegistryWebhooksRepository(knex),
     snapshots: createSnapshotsRepository(knex),
     backups: createBackupsRepository(knex),
+    ping: async () => {
+      await knex.raw('select 1');
+    },
     close: () => knex.destroy(),
   };
 }

@@ -57,6 +57,16 @@ export interface NewJob {
   summary?: JobSummary;
   createdAt?: string;
   startedAt?: string;
+  /** The process that runs it (`JobRunner.owner`); queued jobs get theirs when claimed. */
+  owner?: string;
+}
+
+/** A running job and what is known of the process that runs it. */
+export interface RunningJobOwner {
+  job: Job;
+  owner?: string;
+  /** The owner's last heartbeat; undefined when it never beat or has retired. */
+  ownerSeenAt?: string;
 }
 
 /**
@@ -161,6 +171,13 @@ interface JobRow {
   started_at: string | null;
   finished_at: string | null;
   updated_at: string;
+  owner: string | null;
+}
+
+interface JobOwnerRow {
+  owner: string;
+  started_at: string;
+  heartbeat_at: string;
 }
 
 interface JobLogRow {
@@ -208,6 +225,7 @@ function summaryColumns(summary: JobSummary, progress: JobProgress | undefined):
 export function createJobsRepository(knex: Knex) {
   const jobs = (db: Knex | Knex.Transaction = knex) => db<JobRow>('jobs');
   const logs = () => knex<JobLogRow>('job_logs');
+  const owners = (db: Knex | Knex.Transaction = knex) => db<JobOwnerRow>('job_owners');
   // A Set rather than an EventEmitter: one listener per open stream, with no max-listener warning.
   const logListeners = new Set<LogAppendedListener>();
 
@@ -229,6 +247,7 @@ export function createJobsRepository(knex: Knex) {
       started_at: input.startedAt ?? null,
       finished_at: null,
       updated_at: createdAt,
+      owner: input.owner ?? null,
     });
     return (await get(input.id))!;
   }
@@ -279,6 +298,20 @@ export function createJobsRepository(knex: Knex) {
     return (await jobs().where({ id }).update(columns)) > 0;
   }
 
+  /**
+   * The end of a job, written only while it is still queued or running: a job the reconciler
+   * ended meanwhile (its owner looked gone) stays as it was ended. False when nothing was written.
+   */
+  async function finish(id: string, patch: JobPatch & Required<Pick<JobPatch, 'status' | 'finishedAt'>>): Promise<boolean> {
+    const columns: Partial<JobRow> = compact({
+      status: patch.status,
+      finished_at: patch.finishedAt,
+      ...(patch.summary ? summaryColumns(patch.summary, patch.progress) : {}),
+      updated_at: nowIso(),
+    });
+    return (await jobs().where({ id }).whereIn('status', ['queued', 'running']).update(columns)) > 0;
+  }
+
   /** Shallow-merges fields into the summary (read-modify-write under a row lock); false when unknown. */
   async function mergeSummary(id: string, fields: JobSummary): Promise<boolean> {
     return knex.transaction(async (trx) => {
@@ -314,9 +347,9 @@ export function createJobsRepository(knex: Knex) {
    * (here or in another instance sharing the database) took it first or it was ended. True when
    * this call took it.
    */
-  async function claim(id: string): Promise<boolean> {
+  async function claim(id: string, owner?: string): Promise<boolean> {
     const now = nowIso();
-    return (await jobs().where({ id, status: 'queued' }).update({ status: 'running', started_at: now, updated_at: now })) > 0;
+    return (await jobs().where({ id, status: 'queued' }).update({ status: 'running', started_at: now, updated_at: now, owner: owner ?? null })) > 0;
   }
 
   /** Start-up recovery: every `running` job becomes failed (queued jobs stay); returns how many. */
@@ -327,6 +360,32 @@ export function createJobsRepository(knex: Knex) {
       for (const id of ids) if (await terminateIn(trx, id, reason)) failed += 1;
       return failed;
     });
+  }
+
+  /** Records that `owner` is alive (its first call registers it). */
+  async function heartbeat(owner: string, at: string = nowIso()): Promise<void> {
+    await owners().insert({ owner, started_at: at, heartbeat_at: at }).onConflict('owner').merge(['heartbeat_at']);
+  }
+
+  /** An owner that stops on purpose says so, and its row goes (its jobs are ended by then). */
+  async function retireOwner(owner: string): Promise<void> {
+    await owners().where({ owner }).delete();
+  }
+
+  /** Owners that have not beaten since `before` are forgotten (their jobs are ended first). */
+  async function forgetOwnersSilentSince(before: string): Promise<number> {
+    return owners().where('heartbeat_at', '<', before).whereNotIn('owner', jobs().where({ status: 'running' }).whereNotNull('owner').select('owner')).delete();
+  }
+
+  /** Every running job with its owner's last heartbeat. */
+  async function runningWithOwners(): Promise<RunningJobOwner[]> {
+    const rows = await jobs()
+      .leftJoin<JobOwnerRow>('job_owners', 'jobs.owner', 'job_owners.owner')
+      .where('jobs.status', 'running')
+      .select('jobs.*', 'job_owners.heartbeat_at as owner_seen_at');
+    return rows.map((row: JobRow & { owner_seen_at: string | null }) =>
+      compact({ job: jobFromRow(row), owner: optional(row.owner), ownerSeenAt: optional(row.owner_seen_at) }),
+    );
   }
 
   /**
@@ -398,10 +457,15 @@ export function createJobsRepository(knex: Knex) {
     get,
     list,
     update,
+    finish,
     mergeSummary,
     terminate,
     claim,
     failInterruptedJobs,
+    heartbeat,
+    retireOwner,
+    forgetOwnersSilentSince,
+    runningWithOwners,
     findActive,
     findRunning,
     appendLog,

@@ -44,6 +44,7 @@ const TABLES_CHILD_FIRST = [
   'notification_deliveries',
   'registry_webhook_deliveries',
   'registry_webhook_seen',
+  'job_owners',
 ];
 
 interface Engine {
@@ -719,6 +720,33 @@ function defineStoreSuite(engineName: string, makeEngine: () => Engine): void {
 
         assert.equal(await store.jobs.terminate('job_q', 'stale_check'), true);
         assert.equal(await store.jobs.terminate('job_q', 'stale_check'), false);
+      });
+
+      it('knows each running job\'s owner and when it last beat', async () => {
+        await store.jobs.heartbeat('proc_alive', '2026-01-01T00:10:00.000Z');
+        await store.jobs.heartbeat('proc_silent', '2026-01-01T00:00:00.000Z');
+        await store.jobs.heartbeat('proc_alive', '2026-01-01T00:11:00.000Z');
+        await store.jobs.create(job('chk_alive', { owner: 'proc_alive' }));
+        await store.jobs.create(job('chk_silent', { owner: 'proc_silent' }));
+        await store.jobs.create(job('chk_unowned'));
+        await store.jobs.create(job('chk_done', { owner: 'proc_silent', status: 'success' }));
+        await store.jobs.create(job('job_queued', { type: 'github_packages_webhook', status: 'queued' }));
+        assert.equal(await store.jobs.claim('job_queued', 'proc_alive'), true);
+
+        const running = new Map((await store.jobs.runningWithOwners()).map((entry) => [entry.job.id, entry]));
+        assert.deepEqual([...running.keys()].sort(), ['chk_alive', 'chk_silent', 'chk_unowned', 'job_queued']);
+        assert.deepEqual([running.get('chk_alive')?.owner, running.get('chk_alive')?.ownerSeenAt], ['proc_alive', '2026-01-01T00:11:00.000Z']);
+        assert.deepEqual([running.get('chk_silent')?.owner, running.get('chk_silent')?.ownerSeenAt], ['proc_silent', '2026-01-01T00:00:00.000Z']);
+        assert.deepEqual([running.get('chk_unowned')?.owner, running.get('chk_unowned')?.ownerSeenAt], [undefined, undefined]);
+        assert.equal(running.get('job_queued')?.owner, 'proc_alive');
+
+        // A silent owner with a running job is kept until the job is ended, then forgotten.
+        assert.equal(await store.jobs.forgetOwnersSilentSince('2026-01-01T00:05:00.000Z'), 0);
+        await store.jobs.terminate('chk_silent', 'owner_gone');
+        assert.equal(await store.jobs.forgetOwnersSilentSince('2026-01-01T00:05:00.000Z'), 1);
+        assert.equal((await store.jobs.runningWithOwners()).find((entry) => entry.job.id === 'chk_alive')?.ownerSeenAt, '2026-01-01T00:11:00.000Z');
+        await store.jobs.retireOwner('proc_alive');
+        assert.equal((await store.jobs.runningWithOwners()).find((entry) => entry.job.id === 'chk_alive')?.ownerSeenAt, undefined);
       });
 
       it('lets exactly one worker claim a queued job', async () => {

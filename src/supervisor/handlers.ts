@@ -1,3 +1,4 @@
+import { publishedSpec } from '../spec.js';
 import type { Logger } from 'pino';
 import type { operations } from '../generated/supervisor.js';
 import type { HandlerMapOf } from '../http/handler-types.js';
@@ -18,6 +19,7 @@ export const SUPERVISOR_NOT_IMPLEMENTED = [] as const;
 
 export const supervisorHandlers: HandlerMapOf<operations, SupervisorDeps> = {
   getSupervisorHealth: async () => ({ status: 200, body: { ok: true } }),
+  getSupervisorOpenApiDocument: async () => ({ status: 200, body: publishedSpec('supervisor') as { openapi: string; info: Record<string, never>; paths: Record<string, never> } }),
   getSupervisorVersion: async ({ deps }) => ({
     status: 200,
     body: { version: deps.config.appVersion, ...deps.config.about },

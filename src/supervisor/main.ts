@@ -1,6 +1,6 @@
-import { createServer } from 'node:http';
 import { dirname, resolve } from 'node:path';
-import { ConfigError } from '../config.js';
+import { ConfigError, unguardedIdentityWarning } from '../config.js';
+import { createListener } from '../http/listener.js';
 import { createLogger } from '../logger.js';
 import { createSupervisorApp } from './app.js';
 import { loadSupervisorConfig } from './config.js';
@@ -20,6 +20,8 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config).child({ service: 'dockrev-supervisor' });
+  const unguarded = unguardedIdentityWarning(config.auth);
+  if (unguarded) logger.warn({ variable: 'DOCKREV_AUTH_TRUSTED_PROXIES' }, unguarded);
   const statePath = resolve(config.statePath);
   const runtime = new DockerTarget({
     target: config.target,
@@ -37,7 +39,7 @@ async function main(): Promise<void> {
     logger,
   });
   const app = await createSupervisorApp({ config, logger, upgrade });
-  const server = createServer(app);
+  const server = createListener(app);
   server.on('error', (error) => {
     process.stderr.write(`dockrev-supervisor: cannot listen on ${config.http.host}:${config.http.port}: ${error.message}\n`);
     process.exit(1);

@@ -23,7 +23,7 @@ describe('ignore rules', () => {
     assert.equal(ruleMatches(rule('glob', 'latest'), 'latest'), true);
   });
 
-  it('matches semver requirements with coercion and a leading v', () => {
+  it('matches standard semver ranges, with coercion of the tag and a leading v', () => {
     const cases: [string, string, boolean][] = [
       ['>=5.3, <5.4', '5.3.7', true],
       ['>=5.3, <5.4', 'v5.3', true],
@@ -35,7 +35,10 @@ describe('ignore rules', () => {
       ['^0.2.3', '0.3.0', false],
       ['~1.2', '1.2.5', true],
       ['~1.2', '1.3.0', false],
-      ['1.2', '1.5.0', true],
+      ['1.2', '1.2.5', true],
+      ['1.2', '1.5.0', false],
+      ['>=1 || 0.9.x', '0.9.4', true],
+      ['>=1 || 0.9.x', '0.8.0', false],
       ['=1.2', '1.2.9', true],
       ['=1.2', '1.3.0', false],
       ['1.*', '1.99.0', true],

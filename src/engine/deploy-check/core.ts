@@ -2,7 +2,7 @@
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
-import type { Config } from '../../config.js';
+import { unguardedIdentityWarning, type Config } from '../../config.js';
 import { errorText } from '../../errors.js';
 import type { Store } from '../../store/index.js';
 import { serviceImageRef } from '../check/checker.js';
@@ -25,7 +25,7 @@ export interface RequestAuthorization {
 }
 
 export interface CoreCheckDeps {
-  config: Pick<Config, 'composeBin' | 'dockerHost' | 'deployCheckCommandTimeoutSeconds'>;
+  config: Pick<Config, 'composeBin' | 'dockerHost' | 'deployCheckCommandTimeoutSeconds' | 'auth'>;
   store: Store;
   docker: Pick<DockerEngine, 'info'>;
 }
@@ -58,6 +58,31 @@ export function authorizationConfigCheck(auth: RequestAuthorization): DeployChec
       : 'Requests are refused or admitted without a configured rule.',
     evidence,
     recommendation: 'Set DOCKREV_AUTH_ALLOWED_USER or DOCKREV_AUTH_ALLOWED_GROUP to the identity your forward-auth proxy sends.',
+  });
+}
+
+/** Whether the identity headers can only come from the proxy (issue 15, defect 7). */
+export function trustedProxiesCheck(auth: Config['auth']): DeployCheckItem {
+  const id = 'core.forward_auth_trusted_proxies';
+  const title = 'Identity headers only from the proxy';
+  const evidence = `trustedProxies=${auth.trustedProxies ? list(auth.trustedProxies) : 'unset'}; allowlist=${auth.allowedUser || auth.allowedGroup ? 'set' : 'unset'}`;
+  const impact = 'Whoever can send the identity headers is whoever Dockrev admits.';
+  const warning = unguardedIdentityWarning(auth);
+  if (warning) {
+    return warned(id, 'core', false, {
+      title,
+      summary: 'Any client that reaches the port can claim an allowed identity',
+      impact,
+      evidence,
+      recommendation: 'Set DOCKREV_AUTH_TRUSTED_PROXIES to the address or range of your forward-auth proxy and publish the port only to it.',
+    });
+  }
+  return passed(id, 'core', false, {
+    title,
+    summary: auth.trustedProxies ? 'Identity headers are honoured only from the trusted proxies' : 'No allowlist: identity headers decide nothing yet',
+    impact,
+    evidence,
+    recommendation: 'None.',
   });
 }
 

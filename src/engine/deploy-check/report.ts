@@ -10,6 +10,7 @@ import {
   dockerEngineCheck,
   imageRefsCheck,
   requestAuthorizationCheck,
+  trustedProxiesCheck,
   updateExecutorCheck,
   type CoreCheckDeps,
   type RequestAuthorization,
@@ -35,6 +36,7 @@ export async function deployCheckReport(deps: DeployCheckDeps, request: RequestA
   const checks: DeployCheckItem[] = [
     authorizationConfigCheck(request),
     requestAuthorizationCheck(request),
+    trustedProxiesCheck(deps.config.auth),
     docker,
     compose,
     images,

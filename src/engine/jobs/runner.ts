@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { newId, type IdPrefix } from '../../ids.js';
 import { nowIso } from '../../time.js';
@@ -78,6 +80,21 @@ export interface QueuedJobMessages {
   failureMessage: string;
 }
 
+/** How a runner retries the write that ends a job while the database is away. */
+export interface OutcomeRetry {
+  /** Waits before each retry of the job's own outcome; then it is ended as failed instead. */
+  outcomeDelaysMs: readonly number[];
+  /** Then the failed end is retried this often until it lands or the runner stops. */
+  failedEndEveryMs: number;
+}
+
+const DEFAULT_OUTCOME_RETRY: OutcomeRetry = { outcomeDelaysMs: [100, 250, 500, 1000, 2000, 4000], failedEndEveryMs: 2000 };
+
+/** `summary.terminated.reason` of a job whose outcome could not be written. */
+export const OUTCOME_NOT_RECORDED = 'outcome_not_recorded';
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
 export function percentOf(current: number, total: number): number {
   if (total <= 0) return 0;
   return Math.max(0, Math.min(100, Math.floor((current * 100) / total)));
@@ -90,12 +107,30 @@ export function percentOf(current: number, total: number): number {
  */
 export class JobRunner {
   private readonly inFlight = new Map<string, Promise<void>>();
+  /** This process in the jobs' `owner` column and the heartbeat table: `<instance>:<uuid>`. */
+  readonly owner: string;
+  private stopping = false;
 
   constructor(
     private readonly store: Store,
     private readonly logger: Logger,
     readonly events: EngineEvents = new EngineEvents(logger),
-  ) {}
+    private readonly retry: OutcomeRetry = DEFAULT_OUTCOME_RETRY,
+    /** Stays the same across restarts of one deployment (DOCKREV_INSTANCE_ID, default the host name). */
+    readonly instance: string = hostname(),
+  ) {
+    this.owner = `${instance}:${randomUUID()}`;
+  }
+
+  /** Whether this runner still works on (or records the end of) the job. */
+  runs(jobId: string): boolean {
+    return this.inFlight.has(jobId);
+  }
+
+  /** Outcome writes that still fail give up (shutdown): the job is left to the reconciler. */
+  stopRetrying(): void {
+    this.stopping = true;
+  }
 
   async start(spec: JobSpec, work: (job: RunningJob) => Promise<JobOutcome>): Promise<Job> {
     const now = nowIso();
@@ -113,9 +148,10 @@ export class JobRunner {
       summary: spec.summary ?? {},
       createdAt: now,
       startedAt: now,
+      owner: this.owner,
     });
-    await this.store.jobs.appendLog(job.id, 'info', spec.startMessage);
-    this.track(job, { failureMessage: spec.failureMessage, summary: spec.summary }, work);
+    // From here on the row exists: whatever fails, the runner is the one that ends it.
+    this.track(job, { startMessage: spec.startMessage, failureMessage: spec.failureMessage, summary: spec.summary }, work);
     return job;
   }
 
@@ -143,13 +179,12 @@ export class JobRunner {
    * queued (another worker took it, or it was ended), in which case nothing runs.
    */
   async runQueued(job: Job, messages: QueuedJobMessages, work: (job: RunningJob) => Promise<JobOutcome>): Promise<boolean> {
-    if (!(await this.store.jobs.claim(job.id))) return false;
-    await this.store.jobs.appendLog(job.id, 'info', messages.startMessage);
-    this.track(job, { failureMessage: messages.failureMessage, summary: job.summary }, work);
+    if (!(await this.store.jobs.claim(job.id, this.owner))) return false;
+    this.track(job, { startMessage: messages.startMessage, failureMessage: messages.failureMessage, summary: job.summary }, work);
     return true;
   }
 
-  private track(job: Job, failure: { failureMessage: string; summary?: JobSummary }, work: (job: RunningJob) => Promise<JobOutcome>): void {
+  private track(job: Job, failure: { startMessage: string; failureMessage: string; summary?: JobSummary }, work: (job: RunningJob) => Promise<JobOutcome>): void {
     const running = this.handle(job.id);
     const done = this.execute(job, failure, running, work).finally(() => this.inFlight.delete(job.id));
     this.inFlight.set(job.id, done);
@@ -167,30 +202,87 @@ export class JobRunner {
 
   private async execute(
     job: Job,
-    spec: { failureMessage: string; summary?: JobSummary },
+    spec: { startMessage: string; failureMessage: string; summary?: JobSummary },
     running: RunningJob,
     work: (job: RunningJob) => Promise<JobOutcome>,
   ): Promise<void> {
+    let outcome: JobOutcome;
     try {
-      let outcome: JobOutcome;
-      try {
-        outcome = await work(running);
-      } catch (error) {
-        const message = errorText(error);
-        await this.store.jobs.appendLog(job.id, 'error', `${spec.failureMessage}: ${message}`);
-        outcome = { status: 'failed', summary: { ...(spec.summary ?? {}), error: message } };
-      }
-      const summary = running.lastProgress ? { ...outcome.summary, progress: running.lastProgress } : outcome.summary;
-      const status = outcome.status ?? 'success';
-      const finishedAt = nowIso();
-      await this.store.jobs.update(job.id, { status, summary, finishedAt });
-      this.events.publishAll(outcome.events ?? []);
-      const { id: jobId, type, scope, stackId, serviceId, createdBy, reason, createdAt } = job;
-      this.events.publish('job.finished', { jobId, type, status, scope, stackId, serviceId, createdBy, reason, createdAt, finishedAt, summary });
+      await this.store.jobs.appendLog(job.id, 'info', spec.startMessage);
+      outcome = await work(running);
     } catch (error) {
-      // The store itself failed (database gone): leave the job for start-up recovery to settle.
-      this.logger.error({ err: error, jobId: job.id }, 'cannot record job outcome');
+      const message = errorText(error);
+      // Best effort: the failure may be the database itself, and the summary carries the text anyway.
+      await this.store.jobs.appendLog(job.id, 'error', `${spec.failureMessage}: ${message}`).catch(() => undefined);
+      outcome = { status: 'failed', summary: { ...(spec.summary ?? {}), error: message } };
     }
+    const summary = running.lastProgress ? { ...outcome.summary, progress: running.lastProgress } : outcome.summary;
+    let status = outcome.status ?? 'success';
+    let finishedAt = nowIso();
+    let events = outcome.events ?? [];
+    let final = summary;
+    const recorded = await this.recordOutcome(job.id, { status, summary, finishedAt });
+    if (recorded === 'ended_elsewhere') {
+      this.logger.warn({ jobId: job.id }, 'job was ended meanwhile (its owner looked gone); its outcome is dropped');
+      return;
+    }
+    if (recorded === 'lost') {
+      const ended = await this.endUnrecorded(job.id);
+      if (!ended) return;
+      ({ status, finishedAt, summary: final } = ended);
+      // The job's own events described an outcome that was never stored.
+      events = [];
+    }
+    // The last row of the job: its event streams end on it.
+    await this.store.jobs
+      .appendLog(job.id, 'event', encodeJobEvent(job.id, 'job_finished', finishedAt, { status, jobType: job.type, finishedAt }))
+      .catch((error: unknown) => this.logger.warn({ err: error, jobId: job.id }, 'cannot record the end of a job on its stream'));
+    this.events.publishAll(events);
+    const { id: jobId, type, scope, stackId, serviceId, createdBy, reason, createdAt } = job;
+    this.events.publish('job.finished', { jobId, type, status, scope, stackId, serviceId, createdBy, reason, createdAt, finishedAt, summary: final });
+  }
+
+  /** Writes the job's outcome, retrying while the database is away. */
+  private async recordOutcome(
+    jobId: string,
+    patch: { status: JobOutcome['status'] & string; summary: JobSummary; finishedAt: string },
+  ): Promise<'recorded' | 'ended_elsewhere' | 'lost'> {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return (await this.store.jobs.finish(jobId, patch)) ? 'recorded' : 'ended_elsewhere';
+      } catch (error) {
+        const delay = this.retry.outcomeDelaysMs[attempt];
+        if (delay === undefined || this.stopping) {
+          this.logger.error({ err: error, jobId }, 'cannot record job outcome');
+          return 'lost';
+        }
+        this.logger.warn({ err: error, jobId, attempt: attempt + 1 }, 'cannot record job outcome yet; retrying');
+        await sleep(delay);
+      }
+    }
+  }
+
+  /**
+   * The outcome could not be written: the job is ended as failed with a reason as soon as the
+   * database takes a write again, so that it never blocks new work. Undefined when the runner
+   * stopped first (the reconciler of the next owner ends it then).
+   */
+  private async endUnrecorded(jobId: string): Promise<{ status: 'success' | 'failed' | 'rolled_back'; finishedAt: string; summary: JobSummary } | undefined> {
+    while (!this.stopping) {
+      try {
+        if (await this.store.jobs.terminate(jobId, OUTCOME_NOT_RECORDED)) {
+          await this.store.jobs.appendLog(jobId, 'warn', `job terminated: reason=${OUTCOME_NOT_RECORDED}`).catch(() => undefined);
+        }
+        // Usually failed now; the first write may have landed after all, and then the row says how it ended.
+        const ended = await this.store.jobs.get(jobId);
+        const status = ended && ended.status !== 'running' && ended.status !== 'queued' ? ended.status : 'failed';
+        return { status, finishedAt: ended?.finishedAt ?? nowIso(), summary: ended?.summary ?? { terminated: { reason: OUTCOME_NOT_RECORDED } } };
+      } catch (error) {
+        this.logger.warn({ err: error, jobId }, 'cannot end a job whose outcome was lost yet; retrying');
+        await sleep(this.retry.failedEndEveryMs);
+      }
+    }
+    return undefined;
   }
 
   private handle(jobId: string): RunningJob {

@@ -3,6 +3,7 @@
 // logged on the job the notification is about and kept in the delivery log; a failed send is
 // retried with back-off from its row (a due time, not a timer), so retries survive a restart.
 import type { Logger } from 'pino';
+import type { EngineEvents } from '../events.js';
 import { mapConcurrently } from '../../concurrency.js';
 import { errorText } from '../../errors.js';
 import { newId } from '../../ids.js';
@@ -34,6 +35,8 @@ export interface DispatcherOptions {
   /** Per-channel send timeouts instead of each channel's own (tests). */
   timeoutsMs?: Partial<Record<ChannelKey, number>>;
   now?: () => number;
+  /** Where each attempt is announced (`notification.attempted`, for metrics). */
+  events?: EngineEvents;
 }
 
 export interface Notification {
@@ -111,6 +114,7 @@ export class Dispatcher {
     } catch (failure) {
       this.options.logger.error({ err: failure, deliveryId: delivery.id }, 'cannot record a notification delivery');
     }
+    this.options.events?.publish('notification.attempted', { deliveryId: delivery.id, channel: delivery.channel, kind: delivery.kind, status, attempt });
     await this.report(delivery, attempt, error, retryIn);
     return error === undefined ? { ok: true } : { ok: false, error };
   }

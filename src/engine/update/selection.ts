@@ -1,10 +1,10 @@
 import type { components } from '../../generated/dockrev.js';
 import type { Service, Stack } from '../../store/index.js';
-import { compareVersions } from '../check/ignore.js';
+import semver from 'semver';
 import { isSelfImage } from '../discovery/image-ref.js';
 
 export type UpdateScope = components['schemas']['Scope'];
-export type UpdateReason = components['schemas']['UpdateRequest']['reason'];
+export type UpdateReason = NonNullable<components['schemas']['UpdateRequest']['reason']>;
 
 export interface SelectionOptions {
   /** The service of a `service`-scope update. */
@@ -69,13 +69,14 @@ function semverDowngrade(service: Service): { current: string; candidate: string
   if (!service.candidate) return undefined;
   const current = comparableVersion(service.image.resolvedTag, service.image.tag);
   const candidate = comparableVersion(service.candidate.resolvedTag, service.candidate.tag);
-  if (!current || !candidate || compareVersions(candidate, current) >= 0) return undefined;
+  if (!current || !candidate || semver.compare(candidate.text, current.text) >= 0) return undefined;
   return { current: current.text, candidate: candidate.text };
 }
 
-type Version = Parameters<typeof compareVersions>[0];
-interface ComparableVersion extends Version {
+interface ComparableVersion {
+  /** The version as written, without the leading `v`. */
   text: string;
+  prerelease: string[];
 }
 
 /**
@@ -99,10 +100,10 @@ function parseStrictSemver(tag: string): ComparableVersion | undefined {
   const trimmed = tag.trim();
   const match = STRICT_SEMVER.exec(trimmed.startsWith('v') ? trimmed.slice(1) : trimmed);
   if (!match) return undefined;
-  const [text, major, minor, patch, prerelease] = match;
+  const [text, , , , prerelease] = match;
   const prereleaseTokens = prerelease ? prerelease.split('.') : [];
   if (prereleaseTokens.some((token) => /^0\d+$/.test(token))) return undefined;
-  return { major: Number(major), minor: Number(minor), patch: Number(patch), prerelease: prereleaseTokens, text };
+  return { prerelease: prereleaseTokens, text };
 }
 
 /**

@@ -3,6 +3,7 @@ import * as initial from './001_initial.js';
 import * as schedules from './002_schedules.js';
 import * as notificationDeliveries from './004_notification_deliveries.js';
 import * as registryWebhooks from './006_registry_webhooks.js';
+import * as jobOwners from './008_job_owners.js';
 
 /** Migrations live in code (named without extensions) so compiled and source runs agree. */
 const migrations: ReadonlyArray<[name: string, migration: Knex.Migration]> = [
@@ -10,6 +11,7 @@ const migrations: ReadonlyArray<[name: string, migration: Knex.Migration]> = [
   ['002_schedules', schedules],
   ['004_notification_deliveries', notificationDeliveries],
   ['006_registry_webhooks', registryWebhooks],
+  ['008_job_owners', jobOwners],
 ];
 
 export const migrationSource: Knex.MigrationSource<string> = {

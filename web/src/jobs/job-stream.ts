@@ -8,6 +8,8 @@ export interface JobStreamHandlers {
   onProgress(progress: JobProgress): void;
   /** `connected` false while reconnecting. */
   onConnection(connected: boolean): void;
+  /** The job is over (`job_finished`, the stream's last frame). */
+  onFinished?(status: string): void;
 }
 
 const FIRST_RETRY_MS = 500;
@@ -55,7 +57,12 @@ export class JobStream {
       if (this.accept(event) === undefined) return;
       this.handlers.onProgress(JSON.parse(event.data) as JobProgress);
     });
-    // The server ends the stream once the job is over; the owner closes us before that matters.
+    // The job's last frame: the server closes the stream after it, so no reconnect follows.
+    source.addEventListener('job_finished', (event) => {
+      this.accept(event);
+      this.close();
+      this.handlers.onFinished?.((JSON.parse(event.data) as { status: string }).status);
+    });
     // Any other end is a drop: reconnect ourselves (EventSource would resend the same URL).
     source.onerror = () => {
       source.close();

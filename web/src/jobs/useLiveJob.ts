@@ -64,6 +64,8 @@ export function useLiveJob(jobId: string): LiveJob {
         if (progress.phase === 'done') setSettling(true);
       },
       onConnection: setConnected,
+      // Read the final row at once rather than at the next poll.
+      onFinished: () => void query.refetch(),
     });
     return () => opened.close();
     // The snapshot's id only matters for the first connection; later ones resume from the stream's own.

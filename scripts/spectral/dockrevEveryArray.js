@@ -1,0 +1,3 @@
+import { everyArray } from './input-limits.js';
+
+export default everyArray;

@@ -1,0 +1,3 @@
+import { everyInteger } from './input-limits.js';
+
+export default everyInteger;

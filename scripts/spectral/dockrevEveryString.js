@@ -1,0 +1,3 @@
+import { everyString } from './input-limits.js';
+
+export default everyString;

@@ -88,7 +88,8 @@ export interface OutcomeRetry {
   failedEndEveryMs: number;
 }
 
-const DEFAULT_OUTCOME_RETRY: OutcomeRetry = { outcomeDelaysMs: [100, 250, 500, 1000, 2000, 4000], failedEndEveryMs: 2000 };
+// Doubling waits, about 9 s in all, before the job is ended as failed instead.
+const DEFAULT_OUTCOME_RETRY: OutcomeRetry = { outcomeDelaysMs: [150, 300, 600, 1200, 2400, 4800], failedEndEveryMs: 2000 };
 
 /** `summary.terminated.reason` of a job whose outcome could not be written. */
 export const OUTCOME_NOT_RECORDED = 'outcome_not_recorded';

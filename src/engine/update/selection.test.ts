@@ -123,6 +123,19 @@ describe('semver-downgrade skip', () => {
     ['hash-like pre-releases are not comparable', 'latest', '2026.3.28-e58516daf', 'latest', '2026.3.28-6b9856d64', undefined],
     ['an opaque resolved tag does not fall back to the raw tag', '2026.3.28', '2026.3.28-e58516daf', '2026.3.27', '2026.3.28-6b9856d64', undefined],
     ['a blank resolved tag falls back to the raw tag', '2.0.0', ' ', '1.0.0', undefined, { current: '2.0.0', candidate: '1.0.0' }],
+    ['surrounding space of a tag is ignored', ' 2.0.0 ', undefined, '1.0.0', undefined, { current: '2.0.0', candidate: '1.0.0' }],
+    ['leading zeros in a numeric pre-release are not strict semver', 'latest', '1.0.0', 'latest', '1.0.0-01', undefined],
+    ['leading zeros in a longer numeric pre-release too', 'latest', '1.0.0', 'latest', '1.0.0-rc.007', undefined],
+    ['a stage name must start the token', 'latest', '2.0.0', 'latest', '2.0.0-xrc1', undefined],
+    ['a stage name must end the token', 'latest', '2.0.0', 'latest', '2.0.0-rc1x', undefined],
+    ['a numeric token is digits only', 'latest', '2.0.0', 'latest', '2.0.0-1a', undefined],
+    ['a numeric token of many digits is comparable', 'latest', '2.0.0-20', 'latest', '2.0.0-19', { current: '2.0.0-20', candidate: '2.0.0-19' }],
+    ['a stage name followed by several digits is comparable', 'latest', '2.0.0-rc12', 'latest', '2.0.0-rc11', { current: '2.0.0-rc12', candidate: '2.0.0-rc11' }],
+    ['rc10 follows rc9 (stage numbers compare as numbers)', 'latest', '1.0.0-rc9', 'latest', '1.0.0-rc10', undefined],
+    ['rc9 after rc10 is a downgrade', 'latest', '1.0.0-rc10', 'latest', '1.0.0-rc9', { current: '1.0.0-rc10', candidate: '1.0.0-rc9' }],
+    ['beta-10 follows beta-9, any case', 'latest', '1.0.0-Beta-9', 'latest', '1.0.0-beta-10', undefined],
+    ['a release follows its numbered candidates', 'latest', '1.0.0-rc10', 'latest', '1.0.0', undefined],
+    ['a stage name, a dash and several digits', 'latest', '2.0.0-rc-12', 'latest', '2.0.0-rc-11', { current: '2.0.0-rc-12', candidate: '2.0.0-rc-11' }],
   ];
 
   for (const [name, tag, resolvedTag, candidateTag, candidateResolvedTag, expected] of cases) {

@@ -69,7 +69,7 @@ function semverDowngrade(service: Service): { current: string; candidate: string
   if (!service.candidate) return undefined;
   const current = comparableVersion(service.image.resolvedTag, service.image.tag);
   const candidate = comparableVersion(service.candidate.resolvedTag, service.candidate.tag);
-  if (!current || !candidate || semver.compare(candidate.text, current.text) >= 0) return undefined;
+  if (!current || !candidate || semver.compare(orderable(candidate), orderable(current)) >= 0) return undefined;
   return { current: current.text, candidate: candidate.text };
 }
 
@@ -77,6 +77,19 @@ interface ComparableVersion {
   /** The version as written, without the leading `v`. */
   text: string;
   prerelease: string[];
+}
+
+const STAGE_WITH_NUMBER = /^(alpha|beta|rc|pre|preview)-?(\d+)$/i;
+
+/**
+ * The version with `rc10` / `beta-2` tokens split into a stage and a number, lowercase: semver
+ * compares a token like `rc10` as text, which would put it before `rc9`.
+ */
+function orderable(version: ComparableVersion): string {
+  const [core] = version.text.split(/[-+]/, 1);
+  if (version.prerelease.length === 0) return core!;
+  const tokens = version.prerelease.map((token) => token.toLowerCase().replace(STAGE_WITH_NUMBER, (_all, stage: string, digits: string) => `${stage}.${Number(digits)}`));
+  return `${core}-${tokens.join('.')}`;
 }
 
 /**

@@ -30,7 +30,7 @@ describe('auth primitives', () => {
   });
 
   it('matches CIDR ranges for IPv4, IPv6 and IPv4-mapped peers', () => {
-        const config = { trustedProxies: ['10.1.0.0/16', 'fd00::/8'] };
+    const config = { trustedProxies: ['10.1.0.0/16', 'fd00::/8'] };
     assert.equal(isTrustedPeer(config, '10.1.200.3'), true);
     assert.equal(isTrustedPeer(config, '::ffff:10.1.2.3'), true);
     assert.equal(isTrustedPeer(config, '10.2.0.1'), false);
@@ -41,7 +41,7 @@ describe('auth primitives', () => {
   });
 
   it('matches ranges whose prefix is not a multiple of 8 at both edges', () => {
-        // Docker's default pool 172.16.0.0/12 is 172.16.0.0–172.31.255.255; /20 and /27 split a byte too.
+    // Docker's default pool 172.16.0.0/12 is 172.16.0.0–172.31.255.255; /20 and /27 split a byte too.
     const cases: [string, string, boolean][] = [
       ['172.16.0.0/12', '172.16.0.0', true],
       ['172.16.0.0/12', '172.31.255.255', true],
@@ -72,6 +72,61 @@ describe('auth primitives', () => {
   it('refuses trusted-proxy entries that are no address or range, naming them', () => {
     assert.deepEqual(loadConfig({ DOCKREV_AUTH_TRUSTED_PROXIES: '172.16.0.0/12, ::1, loopback' }).auth.trustedProxies, ['172.16.0.0/12', '::1', 'loopback']);
     assert.throws(() => loadConfig({ DOCKREV_AUTH_TRUSTED_PROXIES: '10.1.0.0/33,not-an-ip' }), /DOCKREV_AUTH_TRUSTED_PROXIES.*'10\.1\.0\.0\/33'.*'not-an-ip'|DOCKREV_AUTH_TRUSTED_PROXIES/s);
+  });
+
+  it('names the authorization mode after what the allowlist holds', () => {
+    const base = { forwardHeaderName: 'X-Forwarded-User', groupHeaderName: 'Remote-Groups', allowAnonymousInDev: false };
+    assert.equal(authorizationMode({ ...base, allowedUser: 'ops', allowedGroup: 'admins' }), 'user_or_group');
+    assert.equal(authorizationMode({ ...base, allowedUser: 'ops' }), 'user_only');
+    assert.equal(authorizationMode({ ...base, allowedGroup: 'admins' }), 'group_only');
+    assert.equal(authorizationMode(base), 'none');
+  });
+
+  it('reads identity headers only from a trusted peer, in any case, trimmed, groups split', () => {
+    const config = { forwardHeaderName: 'X-Forwarded-User', groupHeaderName: 'Remote-Groups', allowAnonymousInDev: false, trustedProxies: ['10.0.0.0/8'] };
+    const headers = { 'x-forwarded-user': '  ops  ', 'remote-groups': [' admins , ', ',dev'] };
+    assert.deepEqual(readIdentity(config, headers, '10.1.2.3'), { user: 'ops', groups: ['admins', 'dev'] });
+    assert.deepEqual(readIdentity(config, headers, '192.168.1.1'), { groups: [] }, 'an untrusted peer is anonymous');
+    assert.deepEqual(readIdentity(config, headers, undefined), { groups: [] });
+    assert.deepEqual(readIdentity(config, { 'x-forwarded-user': '   ' }, '10.0.0.1'), { user: undefined, groups: [] }, 'a blank user is no user');
+    assert.deepEqual(readIdentity(config, {}, '10.0.0.1'), { user: undefined, groups: [] });
+    const { trustedProxies: _unused, ...open } = config;
+    assert.deepEqual(readIdentity(open, { 'x-forwarded-user': 'ops' }, undefined), { user: 'ops', groups: [] }, 'no list: every peer');
+  });
+
+  it('admits in the documented order and explains a refusal, masked', () => {
+    const base = { forwardHeaderName: 'X-Forwarded-User', groupHeaderName: 'Remote-Groups', allowAnonymousInDev: true };
+    // No allowlist: the development bypass admits anyone, by name when one is given.
+    assert.deepEqual(authorize(base, { groups: [] }), { ok: true, principal: { name: 'anonymous', matchedBy: 'anonymous_dev' } });
+    assert.deepEqual(authorize(base, { user: 'dev', groups: [] }), { ok: true, principal: { name: 'dev', matchedBy: 'anonymous_dev' } });
+    const closed = { ...base, allowAnonymousInDev: false };
+    assert.deepEqual(authorize(closed, { user: 'dev', groups: ['g1'] }), {
+      ok: false,
+      details: { reason: 'authz_config_missing', message: 'authorization target is not configured', forwardHeaderName: 'X-Forwarded-User', groupHeaderName: 'Remote-Groups', authorizationMode: 'none', currentGroups: ['**'], currentUser: 'dev' },
+    });
+    // An allowlist switches the bypass off.
+    const both = { ...base, allowedUser: 'operator', allowedGroup: 'admins' };
+    assert.deepEqual(authorize(both, { groups: [] }), {
+      ok: false,
+      details: { reason: 'identity_missing', message: 'forward auth identity is missing', forwardHeaderName: 'X-Forwarded-User', groupHeaderName: 'Remote-Groups', authorizationMode: 'user_or_group', allowedUserMasked: 'op***or', allowedGroupMasked: 'ad***ns', currentGroups: [] },
+    });
+    assert.deepEqual(authorize({ ...base, allowedGroup: 'admins' }, { groups: ['staff'] }), {
+      ok: false,
+      details: { reason: 'authz_no_match', message: 'forward auth identity is not allowed', forwardHeaderName: 'X-Forwarded-User', groupHeaderName: 'Remote-Groups', authorizationMode: 'group_only', allowedGroupMasked: 'ad***ns', currentGroups: ['st***ff'] },
+    });
+    assert.deepEqual(authorize({ ...base, allowedUser: 'operator' }, { user: 'intruder', groups: [] }).ok, false);
+    assert.deepEqual(authorize(both, { user: 'eve', groups: ['admins'] }), { ok: true, principal: { name: 'eve', matchedBy: 'group' } });
+    assert.deepEqual(authorize({ ...base, allowedUser: 'operator' }, { user: 'eve', groups: ['admins'] }).ok, false, 'a group admits only when a group is allowed');
+    assert.deepEqual(authorize({ ...base, allowedUser: 'operator' }, { groups: ['operator'] }).ok, false, 'a group named like the user is no user');
+  });
+
+  it('refuses GitHub signatures with anything around the hex', () => {
+    const body = Buffer.from('{}');
+    const hex = createHmac('sha256', 'secret').update(body).digest('hex');
+    assert.equal(githubSignatureValid('secret', body, `sha256=${hex} `), true, 'surrounding space is trimmed');
+    assert.equal(githubSignatureValid('secret', body, `sha256=ab${hex}`), false);
+    assert.equal(githubSignatureValid('secret', body, `sha256=${hex}ab`), false);
+    assert.equal(githubSignatureValid('secret', body, `SHA256=${hex}`), false);
   });
 
   it('decides in the documented order', () => {

@@ -20,6 +20,7 @@ describe('the jobs list cursor', () => {
       '',
       'not base64!',
       `${encodeJobsCursor(position)}=`,
+      `!${encodeJobsCursor(position)}`,
       Buffer.from('not json').toString('base64url'),
       encode(null),
       encode([position.createdAt, position.id]),

@@ -21,6 +21,10 @@ describe('ignore rules', () => {
     assert.equal(ruleMatches(rule('regex', '^latest'), 'stable-latest'), false);
     assert.equal(ruleMatches(rule('regex', '(unclosed'), 'anything'), false, 'a broken regex never matches');
     assert.equal(ruleMatches(rule('glob', 'latest'), 'latest'), true);
+    assert.equal(ruleMatches(rule('regex', '^\\p{Lu}'), 'Release'), true, 'regexes are Unicode-aware');
+    assert.equal(ruleMatches(rule('semver', '^1.2'), '1.4.0'), true);
+    assert.equal(ruleMatches(rule('semver', '^1.2'), '^1.2'), false, 'a semver rule is no exact rule');
+    assert.equal(ruleMatches(rule('prefix', '5.3.'), '5.3.'), true);
   });
 
   it('matches standard semver ranges, with coercion of the tag and a leading v', () => {
@@ -50,6 +54,18 @@ describe('ignore rules', () => {
       ['>=2.0.0-alpha', '2.0.0-beta.1', true],
       ['>=5', 'latest', false],
       ['not a requirement', '1.0.0', false],
+      // Every comma form separates comparators that must all hold.
+      ['>=5.3, <5.4', '5.2.0', false],
+      ['>=5.3,<5.4', '5.3.1', true],
+      ['>=5.3 ,<5.4', '5.9.0', false],
+      // The tag is read whole: digits of any length, build metadata, surrounding space; nothing around it.
+      ['>=10', '10.2.0', true],
+      ['>=1.2.10', '1.2.10', true],
+      ['>=1.2.3', '1.2.3+build.5', true],
+      ['>=1.2.3', ' 1.2.3 ', true],
+      ['>=1', 'release-1.2.3', false],
+      ['>=1', '1.2.3junk', false],
+      ['>=1', '1.2.3+bad!', false],
     ];
     for (const [requirement, tag, expected] of cases) {
       assert.equal(semverRequirementMatches(requirement, tag), expected, `${requirement} vs ${tag}`);

@@ -4,6 +4,7 @@ import {
   InvalidImageRefError,
   isDigest,
   normalizeDigest,
+  normalizeRegistryHost,
   parseImageRef,
 } from './reference.js';
 import { RegistryHosts, repositorySpellings } from './hosts/index.js';
@@ -32,6 +33,12 @@ describe('parseImageRef', () => {
     [`ghcr.io/acme/web:1.0@${DIGEST}`, { registry: 'ghcr.io', repository: 'acme/web', tag: '1.0', digest: DIGEST }],
     [`localhost:5000/app@${DIGEST}`, { registry: 'localhost:5000', repository: 'app', digest: DIGEST }],
     ['  my_org/my-app__x.y:TAG_1  ', { registry: 'docker.io', repository: 'my_org/my-app__x.y', tag: 'TAG_1' }],
+    ['my--app', { registry: 'docker.io', repository: 'library/my--app' }],
+    ['x.io/app', { registry: 'x.io', repository: 'app' }],
+    ['localhost', { registry: 'docker.io', repository: 'library/localhost' }],
+    ['my.app', { registry: 'docker.io', repository: 'library/my.app' }],
+    [`acme/${'b'.repeat(250)}`, { registry: 'docker.io', repository: `acme/${'b'.repeat(250)}` }],
+    [`app@sha512:${'cd'.repeat(64)}`, { registry: 'docker.io', repository: 'library/app', digest: `sha512:${'cd'.repeat(64)}` }],
   ];
   for (const [input, expected] of valid) {
     it(`parses '${input}'`, () => {
@@ -41,7 +48,13 @@ describe('parseImageRef', () => {
   }
 
   const invalid: Array<[string, RegExp]> = [
-    ['', /empty/],
+    ['', /: empty \(/],
+    ['app:tag!', /bad tag/],
+    ['app-', /bad path component/],
+    [`app@x${DIGEST}`, /bad digest/],
+    [`app@${DIGEST}0`, /bad digest/],
+    [`app@sha512:${'cd'.repeat(32)}`, /bad digest/],
+    [`acme/${'b'.repeat(251)}`, /longer than 255/],
     ['   ', /empty/],
     ['ngi nx:1', /whitespace/],
     ['Nginx:latest', /lowercase/],
@@ -75,6 +88,11 @@ describe('reference helpers', () => {
     assert.equal(apiHost('docker.io'), 'registry-1.docker.io');
     assert.equal(apiHost('ghcr.io'), 'ghcr.io');
     assert.equal(apiHost('127.0.0.1:5101'), '127.0.0.1:5101');
+  });
+
+  it('normalises registry hosts', () => {
+    assert.equal(normalizeRegistryHost(' GHCR.io '), 'ghcr.io');
+    assert.equal(normalizeRegistryHost(' Index.Docker.io '), 'docker.io');
   });
 
   it('normalises digests', () => {

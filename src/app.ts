@@ -79,6 +79,7 @@ export async function createApp(
     logger: deps.logger,
     handlers: bound,
     onAnswered: deps.metrics.answered,
+    isUnavailable: deps.store.isUnavailable,
     security: {
       // DOCKREV_METRICS_PUBLIC opens GET /metrics to scrapers that send no identity.
       forwardAuth: (transport, context) => (config.metricsPublic && context.operation.operationId === 'getMetrics' ? PUBLIC_PRINCIPAL : forwardAuth.check(transport)),

@@ -66,6 +66,8 @@ export interface HttpServerOptions {
   maxBodyBytes?: number;
   /** Told about every request the contract answered. */
   onAnswered?: (request: AnsweredRequest) => void;
+  /** Failures that mean the database is not answering: 503 with a Retry-After instead of 500. */
+  isUnavailable?: (error: unknown) => boolean;
 }
 
 interface AjvIssue {
@@ -350,6 +352,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<expr
         if (known.status === 413) result.headers = { Connection: 'close' };
       } else if (error instanceof DomainError) {
         result = failureResponse(error);
+      } else if (options.isUnavailable?.(error)) {
+        logger.warn({ err: error, method: req.method, path: req.path }, 'request failed: the database is not answering');
+        result = unavailableResponse();
       } else {
         logger.error({ err: error, method: req.method, path: req.path }, 'request failed');
         result = { status: 500, body: envelope('internal', 'internal error') };
@@ -362,6 +367,16 @@ export async function createHttpServer(options: HttpServerOptions): Promise<expr
   });
 
   return app;
+}
+
+const RETRY_AFTER_SECONDS = 5;
+
+function unavailableResponse(): HttpResult {
+  return {
+    status: 503,
+    headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) },
+    body: envelope('unavailable', 'the database is not answering; try again shortly', { retryAfterSeconds: RETRY_AFTER_SECONDS }),
+  };
 }
 
 /**

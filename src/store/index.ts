@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { migrateLatest, openDatabase, type DatabaseOptions } from './db.js';
+import { unavailabilityOf } from './unavailable.js';
 import { createBackupsRepository, type BackupsRepository } from './backups.js';
 import { createDiscoveryProjectsRepository, type DiscoveryProjectsRepository } from './discovery-projects.js';
 import { createGithubPackagesRepository, type GithubPackagesRepository } from './github-packages.js';
@@ -80,6 +81,8 @@ export interface Store {
   backups: BackupsRepository;
   /** Rejects while the database does not answer (readiness). */
   ping(): Promise<void>;
+  /** Whether a failure means the database is not answering (an outage), not a bug. */
+  isUnavailable(error: unknown): boolean;
   close(): Promise<void>;
 }
 
@@ -111,6 +114,7 @@ export async function openStore(opts: DatabaseOptions): Promise<Store> {
     ping: async () => {
       await knex.raw('select 1');
     },
+    isUnavailable: unavailabilityOf(knex),
     close: () => knex.destroy(),
   };
 }

@@ -86,6 +86,7 @@ describe('auth primitives', () => {
     const config = { forwardHeaderName: 'X-Forwarded-User', groupHeaderName: 'Remote-Groups', allowAnonymousInDev: false, trustedProxies: ['10.0.0.0/8'] };
     const headers = { 'x-forwarded-user': '  ops  ', 'remote-groups': [' admins , ', ',dev'] };
     assert.deepEqual(readIdentity(config, headers, '10.1.2.3'), { user: 'ops', groups: ['admins', 'dev'] });
+    assert.deepEqual(readIdentity(config, { 'remote-groups': ['admins', 'dev'] }, '10.0.0.1'), { user: undefined, groups: ['admins', 'dev'] }, 'repeated headers are separate lists');
     assert.deepEqual(readIdentity(config, headers, '192.168.1.1'), { groups: [] }, 'an untrusted peer is anonymous');
     assert.deepEqual(readIdentity(config, headers, undefined), { groups: [] });
     assert.deepEqual(readIdentity(config, { 'x-forwarded-user': '   ' }, '10.0.0.1'), { user: undefined, groups: [] }, 'a blank user is no user');

@@ -132,6 +132,7 @@ describe('semver-downgrade skip', () => {
     ['a numeric token of many digits is comparable', 'latest', '2.0.0-20', 'latest', '2.0.0-19', { current: '2.0.0-20', candidate: '2.0.0-19' }],
     ['a stage name followed by several digits is comparable', 'latest', '2.0.0-rc12', 'latest', '2.0.0-rc11', { current: '2.0.0-rc12', candidate: '2.0.0-rc11' }],
     ['rc10 follows rc9 (stage numbers compare as numbers)', 'latest', '1.0.0-rc9', 'latest', '1.0.0-rc10', undefined],
+    ['rc100 follows rc99', 'latest', '1.0.0-rc99', 'latest', '1.0.0-rc100', undefined],
     ['rc9 after rc10 is a downgrade', 'latest', '1.0.0-rc10', 'latest', '1.0.0-rc9', { current: '1.0.0-rc10', candidate: '1.0.0-rc9' }],
     ['beta-10 follows beta-9, any case', 'latest', '1.0.0-Beta-9', 'latest', '1.0.0-beta-10', undefined],
     ['a release follows its numbered candidates', 'latest', '1.0.0-rc10', 'latest', '1.0.0', undefined],

@@ -67,7 +67,7 @@ export interface HttpServerOptions {
   /** Told about every request the contract answered. */
   onAnswered?: (request: AnsweredRequest) => void;
   /** Failures that mean the database is not answering: 503 with a Retry-After instead of 500. */
-  isUnavailable?: (error: unknown) => boolean;
+  isUnavailable?: (error: unknown) => Promise<boolean>;
 }
 
 interface AjvIssue {
@@ -352,7 +352,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<expr
         if (known.status === 413) result.headers = { Connection: 'close' };
       } else if (error instanceof DomainError) {
         result = failureResponse(error);
-      } else if (options.isUnavailable?.(error)) {
+      } else if (await options.isUnavailable?.(error)) {
         logger.warn({ err: error, method: req.method, path: req.path }, 'request failed: the database is not answering');
         result = unavailableResponse();
       } else {

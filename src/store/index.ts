@@ -82,7 +82,7 @@ export interface Store {
   /** Rejects while the database does not answer (readiness). */
   ping(): Promise<void>;
   /** Whether a failure means the database is not answering (an outage), not a bug. */
-  isUnavailable(error: unknown): boolean;
+  isUnavailable(error: unknown): Promise<boolean>;
   close(): Promise<void>;
 }
 

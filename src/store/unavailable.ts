@@ -1,7 +1,8 @@
 // Whether a failure means "the database is not answering" (an outage, a restart, a pool that
 // cannot hand out a connection) rather than a bug: the API answers the first with 503 and a
 // Retry-After, the second with 500. Only the store knows its drivers' error shapes and where its
-// database listens, so that an unreachable Docker engine or registry is never mistaken for it.
+// database listens, so that an unreachable Docker engine or registry is not mistaken for it; a
+// socket error that names no endpoint is settled by asking the database.
 import { isIP } from 'node:net';
 import type { Knex } from 'knex';
 
@@ -21,22 +22,49 @@ interface ErrorShape {
   errors?: unknown;
 }
 
-export function unavailabilityOf(knex: Knex): (error: unknown) => boolean {
+/** How long a failing request waits for the database to answer a probe, when its error names no endpoint. */
+const PROBE_TIMEOUT_MS = 1000;
+
+export function unavailabilityOf(knex: Knex): (error: unknown) => Promise<boolean> {
   if (knex.client.config.client !== 'pg') {
     // better-sqlite3 waits out a lock for its busy timeout, then gives up with SQLITE_BUSY.
-    return (error) => chain(error).some((link) => link.code === 'SQLITE_BUSY' || link.name === 'KnexTimeoutError');
+    return async (error) => chain(error).some((link) => link.code === 'SQLITE_BUSY' || link.name === 'KnexTimeoutError');
   }
   const { host, port } = pgEndpoint(knex);
   const isOurs = (link: ErrorShape) =>
     typeof link.code === 'string' && NET_CODES.has(link.code) && Number(link.port) === port && (!isIP(host) || link.address === host || link.address === undefined);
-  return (error) =>
-    chain(error).some(
+  const definite = (links: ErrorShape[]) =>
+    links.some(
       (link) =>
         link.name === 'KnexTimeoutError' ||
         (typeof link.code === 'string' && PG_UNAVAILABLE.test(link.code)) ||
         (typeof link.message === 'string' && PG_CONNECTION_LOST.test(link.message)) ||
         isOurs(link),
     );
+  return async (error) => {
+    const links = chain(error);
+    if (definite(links)) return true;
+    // A socket error that names no endpoint (`read ECONNRESET` while pg sets up a connection) may
+    // be the database's or Docker's: it is the database's when the database does not answer now.
+    if (!links.some((link) => typeof link.code === 'string' && NET_CODES.has(link.code) && link.port === undefined)) return false;
+    return !(await answers(knex));
+  };
+}
+
+async function answers(knex: Knex): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), PROBE_TIMEOUT_MS);
+  });
+  const probe = knex.raw('select 1').then(
+    () => true,
+    () => false,
+  );
+  try {
+    return await Promise.race([probe, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function pgEndpoint(knex: Knex): { host: string; port: number } {

@@ -5,6 +5,7 @@
 // socket error that names no endpoint is settled by asking the database.
 import { isIP } from 'node:net';
 import type { Knex } from 'knex';
+import { withDeadline } from '../deadline.js';
 
 /** SQLSTATE classes and codes of a lost or refused PostgreSQL connection (08: connection exception; 57P01–57P03: shutdown, crash, starting up). */
 const PG_UNAVAILABLE = /^(08\d{3}|57P0[123])$/;
@@ -51,20 +52,11 @@ export function unavailabilityOf(knex: Knex): (error: unknown) => Promise<boolea
   };
 }
 
-async function answers(knex: Knex): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), PROBE_TIMEOUT_MS);
-  });
-  const probe = knex.raw('select 1').then(
+function answers(knex: Knex): Promise<boolean> {
+  return withDeadline(Promise.resolve(knex.raw('select 1')), PROBE_TIMEOUT_MS, () => new Error('the database did not answer')).then(
     () => true,
     () => false,
   );
-  try {
-    return await Promise.race([probe, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 function pgEndpoint(knex: Knex): { host: string; port: number } {

@@ -1,4 +1,5 @@
 import type Dockerode from 'dockerode';
+import { withDeadline } from '../../deadline.js';
 import { COMPOSE_LABELS } from '../docker/containers.js';
 import { describeEndpoint, parseDockerHost } from '../docker/endpoint.js';
 import { DockerError, DockerUnavailableError } from '../docker/errors.js';
@@ -125,7 +126,7 @@ export function createBackupDocker(options: BackupDockerOptions = {}): BackupDoc
   const api = async <T>(operation: string, request: () => Promise<T>): Promise<T> => {
     const noAnswer = () => new DockerUnavailableError(`Docker engine at ${where} did not answer "${operation}" within ${apiTimeoutMs} ms`);
     try {
-      return await withTimeout(request(), apiTimeoutMs, noAnswer);
+      return await withDeadline(request(), apiTimeoutMs, noAnswer);
     } catch (error) {
       throw translateError(operation, error, where);
     }
@@ -176,7 +177,7 @@ export function createBackupDocker(options: BackupDockerOptions = {}): BackupDoc
           return (await container.wait()) as { StatusCode: number };
         })();
         const timedOut = () => new HelperTimeoutError(`backup helper (${spec.purpose}) timed out after ${spec.timeoutMs} ms and was removed`);
-        const { StatusCode } = await withTimeout(run, spec.timeoutMs, timedOut).catch((error: unknown) => {
+        const { StatusCode } = await withDeadline(run, spec.timeoutMs, timedOut).catch((error: unknown) => {
           throw error instanceof HelperTimeoutError ? error : translateError('run backup helper container', error, where);
         });
         const logs = await api('read backup helper logs', () =>
@@ -225,14 +226,6 @@ function demultiplexLogs(frames: Buffer): { stdout: string; stderr: string } {
     offset += 8 + length;
   }
   return { stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') };
-}
-
-function withTimeout<T>(promise: Promise<T>, timeoutMs: number, timeoutError: () => Error): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(timeoutError()), timeoutMs);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 function translateError(operation: string, error: unknown, where: string): Error {

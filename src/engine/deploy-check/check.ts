@@ -1,4 +1,5 @@
 // The shape of a deploy-check item and the helpers every check uses to build one.
+import { withDeadline } from '../../deadline.js';
 import type { components } from '../../generated/dockrev.js';
 
 export type DeployCheckItem = components['schemas']['DeployCheckItem'];
@@ -24,16 +25,8 @@ export function notApplicable(id: string, naReason: NonNullable<DeployCheckItem[
 }
 
 /** Rejects after `ms`: every probe of the report is bounded, so the report always answers. */
-export async function within<T>(ms: number, what: string, probe: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([probe, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
+export function within<T>(ms: number, what: string, probe: Promise<T>): Promise<T> {
+  return withDeadline(probe, ms, () => new Error(`${what} did not answer within ${ms} ms`));
 }
 
 export const list = (values: readonly string[], max = 10) =>

@@ -1,5 +1,6 @@
 import { Agent, request } from 'node:http';
 import { mapConcurrently } from '../../concurrency.js';
+import { withDeadline } from '../../deadline.js';
 import {
   COMPOSE_LABELS,
   healthFromStatusText,
@@ -318,24 +319,11 @@ export class DockerEngine {
   }
 
   private async call<T>(operation: string, request: () => Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new DockerUnavailableError(
-              `Docker engine at ${describeEndpoint(this.endpoint)} did not answer "${operation}" within ${this.timeoutMs} ms`,
-            ),
-          ),
-        this.timeoutMs,
-      );
-    });
+    const noAnswer = () => new DockerUnavailableError(`Docker engine at ${describeEndpoint(this.endpoint)} did not answer "${operation}" within ${this.timeoutMs} ms`);
     try {
-      return await Promise.race([request(), timeout]);
+      return await withDeadline(request(), this.timeoutMs, noAnswer);
     } catch (error) {
       throw this.translateError(operation, error);
-    } finally {
-      clearTimeout(timer);
     }
   }
 

@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import type { EngineEvents } from '../events.js';
 import { mapConcurrently } from '../../concurrency.js';
+import { withDeadline } from '../../deadline.js';
 import { errorText } from '../../errors.js';
 import { newId } from '../../ids.js';
 import type { NotificationDelivery, NotificationSettings, Store } from '../../store/index.js';
@@ -126,13 +127,6 @@ export class Dispatcher {
     const payload = { ...unaddressed, channel: channel.key } as NotificationPayload;
     const timeoutMs = this.timeoutOf(channel);
     const controller = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => {
-        controller.abort();
-        reject(new Error(`timed out after ${timeoutMs} ms`));
-      }, timeoutMs);
-    });
     const context: SendContext = {
       signal: controller.signal,
       timeoutMs,
@@ -143,13 +137,12 @@ export class Dispatcher {
         remove: async (endpoint) => void (await this.options.store.notifications.deleteSubscription(endpoint)),
       },
     };
-    try {
-      const message = channelMessage(payload, (settings[channel.key] as { template?: never }).template);
-      // A channel that ignores the signal still cannot hold the delivery past its deadline.
-      await Promise.race([channel.send(channel.render(message, stored), stored, context), deadline]);
-    } finally {
-      clearTimeout(timer);
-    }
+    const message = channelMessage(payload, (settings[channel.key] as { template?: never }).template);
+    // A channel that ignores the signal still cannot hold the delivery past its deadline.
+    await withDeadline(channel.send(channel.render(message, stored), stored, context), timeoutMs, () => {
+      controller.abort();
+      return new Error(`timed out after ${timeoutMs} ms`);
+    });
   }
 
   /** `notify: webhook=ok` / `notify: telegram=failed error=…` on the job, and a warning in the server log. */

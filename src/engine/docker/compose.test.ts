@@ -1,20 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ComposeRunner, runCommand } from './compose.js';
-
-type Line = { level: string; message: string };
-
-function recorder() {
-  const lines: Line[] = [];
-  return {
-    lines,
-    log: {
-      async log(level: 'info' | 'warn' | 'error', message: string) {
-        lines.push({ level, message });
-      },
-    },
-  };
-}
+import { recorder } from './testing/log-recorder.js';
 
 describe('ComposeRunner argv', () => {
   const context = { log: recorder().log, env: {} };

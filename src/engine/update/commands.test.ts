@@ -4,23 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { cliEnvironment } from '../docker/compose.js';
+import { recorder } from '../docker/testing/log-recorder.js';
 import { composeFor, DEFAULT_COMMAND_TIMEOUTS_MS, DockerCli, type CliContext } from './commands.js';
 import { PullProgressTracker } from './pull-progress.js';
 import { retryDelayMs, retryStep, UpdateStepError } from './steps.js';
-
-type Line = { level: string; message: string };
-
-function recorder() {
-  const lines: Line[] = [];
-  return {
-    lines,
-    log: {
-      async log(level: 'info' | 'warn' | 'error', message: string) {
-        lines.push({ level, message });
-      },
-    },
-  };
-}
 
 describe('retries of idempotent steps', () => {
   const policy = { maxAttempts: 3, baseMs: 300, maxMs: 3000 };

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { RegistryWebhookSource } from './engine/webhooks/index.js';
 import { handlers } from './handlers/index.js';
 import { loadSpec, projectRoot } from './spec.js';
-import { secretsEqual, type Principal } from './http/auth.js';
+import { firstText, secretsEqual, type Principal } from './http/auth.js';
 import type { AppDeps } from './http/deps.js';
 import { envelope } from './http/errors.js';
 import { bindHandlers, createHttpServer, forwardAuthFor, type Transport } from './http/server.js';
@@ -18,11 +18,6 @@ const WEBHOOK_PRINCIPAL: Principal = { name: 'webhook' };
 const GITHUB_PRINCIPAL: Principal = { name: 'github' };
 const REGISTRY_PRINCIPAL: Principal = { name: 'registry' };
 
-function headerText(value: unknown): string | undefined {
-  const first = Array.isArray(value) ? value[0] : value;
-  return typeof first === 'string' ? first : undefined;
-}
-
 function bearerToken(header: string | undefined): string | undefined {
   const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
   return match?.[1];
@@ -30,17 +25,17 @@ function bearerToken(header: string | undefined): string | undefined {
 
 /** Where each registry source's token travels: a header where the registry can send one, else the URL. */
 const REGISTRY_SCHEMES: Record<string, { source: RegistryWebhookSource; presented(transport: Transport): string | undefined }> = {
-  registryDistributionToken: { source: 'distribution', presented: ({ req }) => bearerToken(headerText(req.headers.authorization)) },
+  registryDistributionToken: { source: 'distribution', presented: ({ req }) => bearerToken(firstText(req.headers.authorization)) },
   // Harbor sends its "Auth Header" verbatim: the token alone, or with a scheme.
   registryHarborToken: {
     source: 'harbor',
     presented: ({ req }) => {
-      const header = headerText(req.headers.authorization)?.trim();
+      const header = firstText(req.headers.authorization)?.trim();
       return bearerToken(header) ?? (header || undefined);
     },
   },
-  registryDockerHubToken: { source: 'dockerhub', presented: ({ req }) => headerText(req.query.token) },
-  registryQuayToken: { source: 'quay', presented: ({ req }) => headerText(req.query.token) },
+  registryDockerHubToken: { source: 'dockerhub', presented: ({ req }) => firstText(req.query.token) },
+  registryQuayToken: { source: 'quay', presented: ({ req }) => firstText(req.query.token) },
 };
 
 type RegistryTokenRejection = { error: 'source_disabled' | 'invalid_token' } | { error: 'lookup_failed'; cause: unknown };
@@ -85,7 +80,7 @@ export async function createApp(
       forwardAuth: (transport, context) => (config.metricsPublic && context.operation.operationId === 'getMetrics' ? PUBLIC_PRINCIPAL : forwardAuth.check(transport)),
       forwardAuthGroup: forwardAuth.check,
       webhookSecret: (transport) => {
-        const provided = headerText(transport.req.headers['x-dockrev-webhook-secret']);
+        const provided = firstText(transport.req.headers['x-dockrev-webhook-secret']);
         return config.webhookSecret && provided !== undefined && secretsEqual(provided, config.webhookSecret)
           ? WEBHOOK_PRINCIPAL
           : false;

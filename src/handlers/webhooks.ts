@@ -1,11 +1,7 @@
-import { githubSignatureValid } from '../http/auth.js';
+import { firstText, githubSignatureValid } from '../http/auth.js';
 import { badRequest } from '../http/errors.js';
 import type { HandlerMap } from '../http/handler-types.js';
 import type { DeliveryOutcome, DeliveryTransport } from '../engine/github/index.js';
-
-function headerText(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
-}
 
 /** Contract decision 6: 202 when jobs were created or reused, 200 when acknowledged without work. */
 const githubTransport: DeliveryTransport = {
@@ -22,9 +18,9 @@ export const webhooksHandlers: Pick<HandlerMap, 'triggerWebhook' | 'receiveGithu
   receiveGithubPackagesWebhook: async ({ headers, rawBody, deps }) => {
     const outcome = await deps.engine.github.receive(
       {
-        deliveryId: headerText(headers['x-github-delivery']),
-        event: headerText(headers['x-github-event']),
-        signature: headerText(headers['x-hub-signature-256']),
+        deliveryId: firstText(headers['x-github-delivery']),
+        event: firstText(headers['x-github-event']),
+        signature: firstText(headers['x-hub-signature-256']),
         rawBody,
       },
       githubTransport,

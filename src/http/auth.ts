@@ -61,6 +61,12 @@ export function isTrustedPeer(config: Pick<AuthConfig, 'trustedProxies'>, peerAd
 
 type HeaderBag = Record<string, string | string[] | undefined>;
 
+/** The first value of a header or query parameter that arrived once or repeated, when it is text. */
+export function firstText(value: unknown): string | undefined {
+  const first = Array.isArray(value) ? value[0] : value;
+  return typeof first === 'string' ? first : undefined;
+}
+
 function headerValue(headers: HeaderBag, name: string): string | undefined {
   const value = headers[name.toLowerCase()];
   return Array.isArray(value) ? value.join(',') : value;

@@ -4,6 +4,7 @@
 // knows how far the operation got. No HTTP here: requests come in as plain values, refusals go
 // out as failure kinds that src/supervisor/failures.ts maps to statuses.
 import type { Logger } from 'pino';
+import { errorText } from '../errors.js';
 import { newId } from '../ids.js';
 import { nowIso } from '../time.js';
 import { REQUESTED_MESSAGE, trimLogs } from './history.js';
@@ -34,8 +35,6 @@ export interface SelfUpgradeOptions {
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
 const INTERRUPTED = 'supervisor restarted; previous operation interrupted';
-
-const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 type Validated = { ok: true; tag: string; digest?: string; mode: UpgradeMode; rollbackOnFailure: boolean };
 

@@ -79,7 +79,8 @@ interface ComparableVersion {
   prerelease: string[];
 }
 
-const STAGE_WITH_NUMBER = /^(alpha|beta|rc|pre|preview)-?(\d+)$/i;
+/** A stage name, optionally followed by its number (`rc`, `rc1`, `beta-2`). */
+const STAGE_TOKEN = /^(alpha|beta|rc|pre|preview)(?:-?(\d+))?$/i;
 
 /**
  * The version with `rc10` / `beta-2` tokens split into a stage and a number, lowercase: semver
@@ -88,7 +89,9 @@ const STAGE_WITH_NUMBER = /^(alpha|beta|rc|pre|preview)-?(\d+)$/i;
 function orderable(version: ComparableVersion): string {
   const [core] = version.text.split(/[-+]/, 1);
   if (version.prerelease.length === 0) return core!;
-  const tokens = version.prerelease.map((token) => token.toLowerCase().replace(STAGE_WITH_NUMBER, (_all, stage: string, digits: string) => `${stage}.${Number(digits)}`));
+  const tokens = version.prerelease.map((token) =>
+    token.toLowerCase().replace(STAGE_TOKEN, (_all, stage: string, digits: string | undefined) => (digits === undefined ? stage : `${stage}.${Number(digits)}`)),
+  );
   return `${core}-${tokens.join('.')}`;
 }
 
@@ -124,5 +127,5 @@ function parseStrictSemver(tag: string): ComparableVersion | undefined {
  * followed by digits (`rc1`, `beta-2`). Build hashes such as `e58516daf` would order at random.
  */
 function isComparablePrereleaseToken(token: string): boolean {
-  return /^\d+$/.test(token) || /^(alpha|beta|rc|pre|preview)(-?\d+)?$/i.test(token);
+  return /^\d+$/.test(token) || STAGE_TOKEN.test(token);
 }

@@ -379,14 +379,25 @@ function unavailableResponse(): HttpResult {
   };
 }
 
+// Per operation object (routing hands out the same one each time), so a request builds no set.
+const declaredQuery = new WeakMap<object, Set<string | undefined>>();
+
+function declaredQueryOf(operation: Context['operation']): Set<string | undefined> {
+  let declared = declaredQuery.get(operation);
+  if (!declared) {
+    const parameters = (operation.parameters ?? []) as { in?: string; name?: string }[];
+    declared = new Set(parameters.filter((parameter) => parameter.in === 'query').map((parameter) => parameter.name));
+    declaredQuery.set(operation, declared);
+  }
+  return declared;
+}
+
 /**
  * Query parameters the operation does not declare are ignored (cache-busters, tracking tags), so
  * that only bad values of known ones are refused.
  */
 function ignoreUnknownQuery(context: Context, transport: Transport): void {
-  const declared = new Set(
-    ((context.operation.parameters ?? []) as { in?: string; name?: string }[]).filter((parameter) => parameter.in === 'query').map((parameter) => parameter.name),
-  );
+  const declared = declaredQueryOf(context.operation);
   for (const query of [transport.routed.query, context.request.query as Record<string, unknown>]) {
     for (const name of Object.keys(query)) if (!declared.has(name)) delete query[name];
   }
